@@ -1,0 +1,74 @@
+import random
+
+import numpy as np
+import pytest
+
+from helpers import config
+
+
+def test_profile_reads_environment(monkeypatch):
+    monkeypatch.setenv(config.PROFILE_ENV, "full")
+    assert config.profile().name == "full"
+    monkeypatch.setenv(config.PROFILE_ENV, " FAST ")
+    assert config.profile().name == "fast"
+
+
+def test_profile_defaults_to_full(monkeypatch):
+    monkeypatch.delenv(config.PROFILE_ENV, raising=False)
+    assert config.profile().name == "full"
+
+
+def test_fast_profile_is_smaller_than_full():
+    fast, full = config.profile("fast"), config.profile("full")
+    assert fast.mnist_train < 60_000 and full.mnist_train is None
+    assert fast.steps < full.steps and fast.epochs < full.epochs and fast.grid < full.grid
+
+
+def test_unknown_profile_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv(config.PROFILE_ENV, "turbo")
+    with pytest.raises(ValueError, match=r"HELPERS_PROFILE must be one of fast, full, got 'turbo'"):
+        config.profile()
+
+
+def test_custom_profile_changes_sizes_and_rejects_unknown_fields():
+    p = config.custom_profile("fast", steps=7)
+    assert p.steps == 7 and p.name == "fast" and p.grid == config.profile("fast").grid
+    with pytest.raises(ValueError, match="unknown profile fields"):
+        config.custom_profile("fast", stepz=7)
+
+
+def test_describe_names_profile_and_sizes():
+    text = config.profile("fast").describe()
+    assert text.startswith("profile 'fast'") and "steps=200" in text
+
+
+def test_seed_everything_makes_python_numpy_and_keras_repeatable():
+    import keras
+
+    def draw():
+        return random.random(), np.random.rand(), float(keras.random.uniform((1,))[0])
+
+    config.seed_everything(3)
+    first = draw()
+    config.seed_everything(3)
+    assert draw() == first
+    config.seed_everything(4)
+    assert draw() != first
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "0", True])
+def test_seed_everything_rejects_bad_seeds(bad):
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        config.seed_everything(bad)
+
+
+def test_setup_prints_versions_device_and_profile(capsys, monkeypatch):
+    monkeypatch.setenv(config.PROFILE_ENV, "fast")
+    prof = config.setup(seed=1)
+    out = capsys.readouterr().out
+    assert prof.name == "fast"
+    assert "Keras" in out and "NumPy" in out and "device: CPU" in out and "profile 'fast'" in out
+
+
+def test_device_summary_on_this_machine_is_cpu():
+    assert config.device_summary() == "CPU"
