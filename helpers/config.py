@@ -10,6 +10,7 @@ Notebooks read sizes from :func:`profile` and never branch on the name themselve
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from dataclasses import dataclass, fields, replace
@@ -80,15 +81,40 @@ def seed_everything(seed: int = 0, deterministic: bool = True) -> int:
 
     keras.utils.set_random_seed(seed)
     if deterministic and keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
+        import_tensorflow().config.experimental.enable_op_determinism()
     return seed
 
 
 def quiet_tensorflow() -> None:
     """Silence TensorFlow's C++ info/warning lines (must run before TensorFlow is imported)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@contextlib.contextmanager
+def _silence_native_stderr():
+    """Send file descriptor 2 to /dev/null for a moment (C++ start-up lines no log level filters)."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real stderr (some notebook front ends): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def import_tensorflow():
+    """Import TensorFlow and find its devices without the CUDA start-up lines it prints on CPU-only machines."""
+    quiet_tensorflow()
+    with _silence_native_stderr():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    return tf
 
 
 def device_summary() -> str:
@@ -98,9 +124,7 @@ def device_summary() -> str:
     backend = keras.backend.backend()
     gpus: list[str] = []
     if backend == "tensorflow":
-        import tensorflow as tf
-
-        gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
+        gpus = [d.name for d in import_tensorflow().config.list_physical_devices("GPU")]
     elif backend == "jax":
         import jax
 
@@ -115,9 +139,10 @@ def device_summary() -> str:
 
 def setup(seed: int = 0) -> Profile:
     """Notebook setup in one call: quiet TensorFlow, seed everything, print versions, device, profile."""
-    quiet_tensorflow()
     import platform
 
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        import_tensorflow()  # before Keras, so that its start-up noise is silenced too
     import keras
     import matplotlib
 
@@ -128,8 +153,7 @@ def setup(seed: int = 0) -> Profile:
         f"Keras {keras.__version__} ({keras.backend.backend()} backend) | matplotlib {matplotlib.__version__}",
     ]
     if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
+        tf = import_tensorflow()
         lines.append(f"TensorFlow {tf.__version__}")
     lines.append(f"device: {device_summary()} | seed {seed} | {prof.describe()}")
     print("\n".join(lines))

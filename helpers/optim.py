@@ -1,0 +1,469 @@
+"""NumPy optimisers, learning-rate schedules and the loops that run them on toy objectives.
+
+The update rules are written exactly as ``keras.optimizers`` writes them (same defaults, same
+epsilon placement), so that :func:`keras_trajectory` can check them step for step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .functions import Objective
+
+Array = np.ndarray
+
+# --------------------------------------------------------------------------- validation
+
+
+def _positive(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not value > 0 or not math.isfinite(value):
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return float(value)
+
+
+def _fraction(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return float(value)
+
+
+def _count(name: str, value: int, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+class Schedule:
+    """A learning rate as a function of the step t = 0, 1, 2, …"""
+
+    def __call__(self, t: int) -> float:
+        raise NotImplementedError
+
+    def values(self, steps: int) -> Array:
+        """The learning rates of the first ``steps`` steps."""
+        return np.array([self(t) for t in range(_count("steps", steps))])
+
+    def to_keras(self):
+        """The equivalent ``keras.optimizers.schedules`` object."""
+        raise NotImplementedError(f"{type(self).__name__} has no Keras equivalent")
+
+
+@dataclass
+class Constant(Schedule):
+    """η_t = η."""
+
+    learning_rate: float
+
+    def __post_init__(self):
+        _positive("learning_rate", self.learning_rate)
+
+    def __call__(self, t):
+        return float(self.learning_rate)
+
+    def to_keras(self):
+        return float(self.learning_rate)
+
+
+@dataclass
+class ExponentialDecay(Schedule):
+    """η_t = η · rate^(t / decay_steps) (``staircase``: the exponent is floored), as in Keras.
+
+    The articles' ``lr · 0.99^epoch`` is ``ExponentialDecay(lr, steps_per_epoch, 0.99, staircase=True)``.
+    """
+
+    learning_rate: float
+    decay_steps: int
+    decay_rate: float
+    staircase: bool = False
+
+    def __post_init__(self):
+        _positive("learning_rate", self.learning_rate)
+        _count("decay_steps", self.decay_steps)
+        _positive("decay_rate", self.decay_rate)
+
+    def __call__(self, t):
+        p = t / self.decay_steps
+        return float(self.learning_rate * self.decay_rate ** (math.floor(p) if self.staircase else p))
+
+    def to_keras(self):
+        import keras
+
+        return keras.optimizers.schedules.ExponentialDecay(
+            self.learning_rate, self.decay_steps, self.decay_rate, staircase=self.staircase
+        )
+
+
+@dataclass
+class InverseSqrt(Schedule):
+    """η_t = η / √(t + 1): the classic diminishing step of the subgradient method."""
+
+    learning_rate: float
+
+    def __post_init__(self):
+        _positive("learning_rate", self.learning_rate)
+
+    def __call__(self, t):
+        return float(self.learning_rate / math.sqrt(t + 1))
+
+
+@dataclass
+class InverseTimeDecay(Schedule):
+    """η_t = η / (1 + rate · t / decay_steps), as in Keras."""
+
+    learning_rate: float
+    decay_steps: int
+    decay_rate: float
+
+    def __post_init__(self):
+        _positive("learning_rate", self.learning_rate)
+        _count("decay_steps", self.decay_steps)
+        _positive("decay_rate", self.decay_rate)
+
+    def __call__(self, t):
+        return float(self.learning_rate / (1 + self.decay_rate * t / self.decay_steps))
+
+    def to_keras(self):
+        import keras
+
+        return keras.optimizers.schedules.InverseTimeDecay(self.learning_rate, self.decay_steps, self.decay_rate)
+
+
+@dataclass
+class PiecewiseConstant(Schedule):
+    """η_t = values[i] for boundaries[i−1] < t ≤ boundaries[i] (step decay), as in Keras."""
+
+    boundaries: list[int]
+    rates: list[float]
+
+    def __post_init__(self):
+        if len(self.rates) != len(self.boundaries) + 1:
+            raise ValueError(
+                f"need one more value than boundaries, got {len(self.boundaries)} boundaries and {len(self.rates)} values"
+            )
+        if list(self.boundaries) != sorted(self.boundaries):
+            raise ValueError(f"boundaries must be increasing, got {self.boundaries}")
+        for v in self.rates:
+            _positive("each value", v)
+
+    def __call__(self, t):
+        for b, v in zip(self.boundaries, self.rates):
+            if t <= b:
+                return float(v)
+        return float(self.rates[-1])
+
+    def to_keras(self):
+        import keras
+
+        return keras.optimizers.schedules.PiecewiseConstantDecay(list(self.boundaries), list(self.rates))
+
+
+@dataclass
+class CosineDecay(Schedule):
+    """Cosine from η down to α·η over ``decay_steps``, after an optional linear warm-up, as in Keras."""
+
+    learning_rate: float
+    decay_steps: int
+    alpha: float = 0.0
+    warmup_steps: int = 0
+    warmup_from: float = 0.0
+
+    def __post_init__(self):
+        _positive("learning_rate", self.learning_rate)
+        _count("decay_steps", self.decay_steps)
+        _fraction("alpha", self.alpha)
+        _count("warmup_steps", self.warmup_steps, minimum=0)
+
+    def __call__(self, t):
+        if t < self.warmup_steps:
+            return float(self.warmup_from + (self.learning_rate - self.warmup_from) * t / self.warmup_steps)
+        s = min(t - self.warmup_steps, self.decay_steps) / self.decay_steps
+        return float(self.learning_rate * ((1 - self.alpha) * 0.5 * (1 + math.cos(math.pi * s)) + self.alpha))
+
+    def to_keras(self):
+        import keras
+
+        kwargs = {}
+        if self.warmup_steps:
+            kwargs = dict(warmup_target=self.learning_rate, warmup_steps=self.warmup_steps)
+            return keras.optimizers.schedules.CosineDecay(self.warmup_from, self.decay_steps, alpha=self.alpha, **kwargs)
+        return keras.optimizers.schedules.CosineDecay(self.learning_rate, self.decay_steps, alpha=self.alpha)
+
+
+def as_schedule(learning_rate: float | Schedule) -> Schedule:
+    """A schedule from a number (constant) or a schedule (unchanged)."""
+    if isinstance(learning_rate, Schedule):
+        return learning_rate
+    return Constant(_positive("learning_rate", learning_rate))
+
+
+# --------------------------------------------------------------------------- optimisers
+
+
+class Optimizer:
+    """Base class: ``step(x, g)`` returns the next point; state lives on the instance."""
+
+    name = "optimizer"
+
+    def __init__(self, learning_rate: float | Schedule):
+        self.schedule = as_schedule(learning_rate)
+        self.t = 0
+
+    def reset(self) -> None:
+        """Forget all state (the step counter and any moving averages)."""
+        self.t = 0
+
+    def lr(self) -> float:
+        """The learning rate of the coming step."""
+        return self.schedule(self.t)
+
+    def step(self, x: Array, g: Array) -> Array:
+        """Return the point after one step from ``x`` with gradient ``g``."""
+        x_new = self._update(np.asarray(x, dtype=np.float64), np.asarray(g, dtype=np.float64), self.lr())
+        self.t += 1
+        return x_new
+
+    def _update(self, x, g, lr):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}(lr={self.schedule(0):g})"
+
+
+class GradientDescent(Optimizer):
+    """x ← x − η g."""
+
+    name = "gradient descent"
+
+    def _update(self, x, g, lr):
+        return x - lr * g
+
+
+class Momentum(Optimizer):
+    """Heavy ball, written as Keras' SGD(momentum=β) writes it: v ← βv − ηg; x ← x + v.
+
+    With ``nesterov=True``: x ← x + βv − ηg (Keras' Nesterov form, the look-ahead gradient).
+    """
+
+    def __init__(self, learning_rate: float | Schedule, momentum: float = 0.9, nesterov: bool = False):
+        super().__init__(learning_rate)
+        self.momentum = _fraction("momentum", momentum)
+        self.nesterov = bool(nesterov)
+        self.name = "Nesterov" if nesterov else "momentum"
+        self.v = None
+
+    def reset(self):
+        super().reset()
+        self.v = None
+
+    def _update(self, x, g, lr):
+        if self.v is None:
+            self.v = np.zeros_like(x)
+        self.v = self.momentum * self.v - lr * g
+        return x + self.momentum * self.v - lr * g if self.nesterov else x + self.v
+
+
+def Nesterov(learning_rate: float | Schedule, momentum: float = 0.9) -> Momentum:
+    """Nesterov's accelerated gradient in Keras' form (``Momentum(..., nesterov=True)``)."""
+    return Momentum(learning_rate, momentum, nesterov=True)
+
+
+class RMSProp(Optimizer):
+    """s ← ρs + (1−ρ)g²; x ← x − η g / √(s + ε), as Keras' RMSprop (ρ = 0.9, ε = 1e-7)."""
+
+    name = "RMSProp"
+
+    def __init__(self, learning_rate: float | Schedule, rho: float = 0.9, epsilon: float = 1e-7):
+        super().__init__(learning_rate)
+        self.rho = _fraction("rho", rho)
+        self.epsilon = _positive("epsilon", epsilon)
+        self.s = None
+
+    def reset(self):
+        super().reset()
+        self.s = None
+
+    def _update(self, x, g, lr):
+        if self.s is None:
+            self.s = np.zeros_like(x)
+        self.s = self.rho * self.s + (1 - self.rho) * g**2
+        return x - lr * g / np.sqrt(self.s + self.epsilon)
+
+
+class Adam(Optimizer):
+    """Adam as Keras writes it: bias correction folded into the step size, ε outside the root."""
+
+    name = "Adam"
+
+    def __init__(self, learning_rate: float | Schedule, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7):
+        super().__init__(learning_rate)
+        self.beta_1 = _fraction("beta_1", beta_1)
+        self.beta_2 = _fraction("beta_2", beta_2)
+        self.epsilon = _positive("epsilon", epsilon)
+        self.m = self.v = None
+
+    def reset(self):
+        super().reset()
+        self.m = self.v = None
+
+    def _update(self, x, g, lr):
+        if self.m is None:
+            self.m, self.v = np.zeros_like(x), np.zeros_like(x)
+        k = self.t + 1
+        alpha = lr * math.sqrt(1 - self.beta_2**k) / (1 - self.beta_1**k)
+        self.m = self.m + (g - self.m) * (1 - self.beta_1)
+        self.v = self.v + (g**2 - self.v) * (1 - self.beta_2)
+        return x - alpha * self.m / (np.sqrt(self.v) + self.epsilon)
+
+
+OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
+    "gd": GradientDescent,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "rmsprop": RMSProp,
+    "adam": Adam,
+}
+
+
+def make_optimizer(name: str, learning_rate: float | Schedule, **kwargs) -> Optimizer:
+    """An optimiser by name: one of ``gd``, ``momentum``, ``nesterov``, ``rmsprop``, ``adam``."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {name!r}")
+    return OPTIMIZERS[name](learning_rate, **kwargs)
+
+
+# --------------------------------------------------------------------------- loops
+
+
+@dataclass
+class Trajectory:
+    """The iterates of one run: points, objective values, learning rates, and how it ended."""
+
+    xs: Array
+    values: Array
+    lrs: Array
+    diverged_at: int | None = None
+    label: str = ""
+    best_values: Array = field(default=None)
+
+    def __post_init__(self):
+        if self.best_values is None:
+            self.best_values = np.minimum.accumulate(self.values) if len(self.values) else self.values
+
+    @property
+    def diverged(self) -> bool:
+        """True when the run stopped because the iterates blew up."""
+        return self.diverged_at is not None
+
+    @property
+    def x(self) -> Array:
+        """The last point."""
+        return self.xs[-1]
+
+    @property
+    def value(self) -> float:
+        """The objective at the last point."""
+        return float(self.values[-1])
+
+    @property
+    def steps(self) -> int:
+        """How many steps were taken."""
+        return len(self.xs) - 1
+
+
+def run(
+    objective: Objective,
+    x0,
+    optimizer: Optimizer,
+    steps: int,
+    *,
+    maximize: bool = False,
+    blowup: float = 1e8,
+    label: str | None = None,
+) -> Trajectory:
+    """Run ``optimizer`` on ``objective`` from ``x0`` for ``steps`` steps (ascent when ``maximize``).
+
+    The run stops early, marking ``diverged_at``, once a value or coordinate passes ``blowup``.
+    """
+    steps = _count("steps", steps, minimum=0)
+    x = np.array(x0, dtype=np.float64).reshape(-1)
+    if x.shape != (objective.dim,):
+        raise ValueError(f"x0 must have {objective.dim} coordinates, got shape {np.shape(x0)}")
+    optimizer.reset()
+    sign = -1.0 if maximize else 1.0
+    xs, values, lrs = [x.copy()], [float(objective.value(x))], []
+    diverged_at = None
+    for t in range(steps):
+        lrs.append(optimizer.lr())
+        x = optimizer.step(x, sign * objective.grad(x))
+        v = float(objective.value(x))
+        xs.append(x.copy())
+        values.append(v)
+        if not np.isfinite(v) or abs(v) > blowup or np.max(np.abs(x)) > blowup:
+            diverged_at = t + 1
+            break
+    values_arr = np.array(values)
+    best = (np.maximum if maximize else np.minimum).accumulate(values_arr)
+    return Trajectory(
+        xs=np.array(xs), values=values_arr, lrs=np.array(lrs), diverged_at=diverged_at,
+        label=label if label is not None else optimizer.name, best_values=best,
+    )
+
+
+def gradient_descent(objective: Objective, x0, learning_rate: float | Schedule, steps: int, **kwargs) -> Trajectory:
+    """x ← x − η∇f(x), ``steps`` times."""
+    return run(objective, x0, GradientDescent(learning_rate), steps, **kwargs)
+
+
+def gradient_ascent(objective: Objective, x0, learning_rate: float | Schedule, steps: int, **kwargs) -> Trajectory:
+    """x ← x + η∇J(x), ``steps`` times: climbs J (the same as descent on −J)."""
+    kwargs.setdefault("label", "gradient ascent")
+    return run(objective, x0, GradientDescent(learning_rate), steps, maximize=True, **kwargs)
+
+
+STEP_RULES = ("constant", "sqrt")
+
+
+def subgradient_method(
+    objective: Objective, x0, learning_rate: float, steps: int, rule: str = "sqrt", **kwargs
+) -> Trajectory:
+    """x ← x − η_t g with g ∈ ∂f(x); ``rule`` is ``constant`` (η_t = η) or ``sqrt`` (η_t = η/√(t+1)).
+
+    The method is not a descent method: f(x_t) can go up. ``Trajectory.best_values`` tracks the
+    best value so far, which is what its convergence guarantee is about.
+    """
+    if rule not in STEP_RULES:
+        raise ValueError(f"rule must be one of {STEP_RULES}, got {rule!r}")
+    schedule = Constant(learning_rate) if rule == "constant" else InverseSqrt(learning_rate)
+    kwargs.setdefault("label", f"subgradient ({'constant' if rule == 'constant' else '1/√t'} step)")
+    return run(objective, x0, GradientDescent(schedule), steps, **kwargs)
+
+
+def keras_trajectory(objective: Objective, x0, keras_optimizer, steps: int) -> Array:
+    """Run a ``keras.optimizers`` optimiser on the same gradients; return its iterates ``(steps+1, d)``.
+
+    The gradient comes from ``objective.grad`` (NumPy), so any difference from :func:`run` is a
+    difference in the update rule.
+    """
+    import keras
+
+    steps = _count("steps", steps, minimum=0)
+    var = keras.Variable(np.asarray(x0, dtype="float64").reshape(-1), dtype="float64")
+    xs = [keras.ops.convert_to_numpy(var).copy()]
+    for _ in range(steps):
+        g = objective.grad(xs[-1])
+        keras_optimizer.apply([keras.ops.convert_to_tensor(g, dtype="float64")], [var])
+        xs.append(keras.ops.convert_to_numpy(var).copy())
+    return np.array(xs)
+
+
+def gd_rate_quadratic(learning_rate: float, eigenvalues) -> float:
+    """Per-step contraction of gradient descent on a quadratic: max |1 − η λᵢ| (< 1 converges)."""
+    _positive("learning_rate", learning_rate)
+    return float(np.max(np.abs(1.0 - learning_rate * np.asarray(eigenvalues, dtype=np.float64))))
