@@ -23,13 +23,18 @@ COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (4.2, 3.6), pyplot: bool = True):
-    """A figure with ``nrows × ncols`` axes of ``size`` inches each; ``pyplot=False`` keeps it out of pyplot's state."""
+    """A figure with ``nrows × ncols`` axes of ``size`` inches each.
+
+    ``pyplot=False`` keeps the figure out of pyplot's state (for widgets, which redraw often):
+    it then uses fixed margins instead of the constrained layout, which halves the drawing time.
+    """
     figsize = (size[0] * ncols, size[1] * nrows)
     if pyplot:
         fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, layout="constrained")
     else:
-        fig = Figure(figsize=figsize, layout="constrained")
+        fig = Figure(figsize=figsize)
         axes = fig.subplots(nrows, ncols, squeeze=False)
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.9, wspace=0.3, hspace=0.35)
     return fig, axes.ravel()
 
 
@@ -78,7 +83,7 @@ def contour(
     if filled:
         ax.contourf(X, Y, Z, levels=levels, cmap="viridis", alpha=0.35)
     ax.contour(X, Y, Z, levels=levels, colors="0.35", linewidths=0.6)
-    ax.set(xlim=bounds[:2], ylim=bounds[2:], xlabel="$x_1$", ylabel="$x_2$")
+    ax.set(xlim=bounds[:2], ylim=bounds[2:], xlabel="x₁", ylabel="x₂")
     ax.set_aspect("equal", adjustable="box")
     if objective.x_star is not None and objective.dim == 2:
         ax.plot(*objective.x_star, marker="*", ms=12, color="gold", mec="k", zorder=5, ls="none")
@@ -135,7 +140,7 @@ def plot_curves(
     ax=None,
     f_star: float | None = None,
     log: bool = True,
-    xlabel: str = "step $t$",
+    xlabel: str = "step t",
     ylabel: str | None = None,
     title: str | None = None,
     best: bool = False,
@@ -160,7 +165,7 @@ def plot_curves(
     if log:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel or ("$f(x_t) - f^*$" if f_star is not None else "$f(x_t)$"))
+    ax.set_ylabel(ylabel or ("f(xₜ) − f*" if f_star is not None else "f(xₜ)"))
     if title:
         ax.set_title(title, fontsize=10)
     if any(label for label, _ in items):
@@ -190,7 +195,7 @@ def plot_1d(
         ax.plot(xs, f(xs), "o-", ms=4, lw=0.8, color=color, label=label, alpha=0.8)
         ax.plot(xs[0], f(xs[:1])[0], "s", ms=7, color=color, mec="k")
     ax.set_xlim(*xlim)
-    ax.set_xlabel("$x$")
+    ax.set_xlabel("x")
     if title:
         ax.set_title(title, fontsize=10)
     if iterates:
@@ -228,8 +233,8 @@ def plot_field(
     paths: Mapping[str, Array] | None = None,
     ax=None,
     n: int = 17,
-    xlabel: str = "$x$",
-    ylabel: str = "$y$",
+    xlabel: str = "x",
+    ylabel: str = "y",
     title: str | None = None,
 ):
     """A vector field (arrows) with optional 2-D paths on top, e.g. the players of a min-max game."""

@@ -1,4 +1,4 @@
-"""Slider front-ends for the notebooks, each a thin ``ipywidgets.interactive`` over a pure view function.
+"""Slider front-ends for the notebooks, each a thin :class:`Explorer` over a pure view function.
 
 A *view* function takes plain numbers and returns a :class:`View`: a matplotlib figure (made
 outside pyplot, so it is shown exactly once) plus a ``summary`` dict of the figures it drew.
@@ -39,6 +39,56 @@ class View:
         buf = io.BytesIO()
         self.figure.savefig(buf, format="png")
         return buf.getvalue()
+
+
+class Explorer(W.VBox):
+    """Controls over a view function, its figure shown as an image widget and its summary as a caption.
+
+    Every change of a control calls ``view(**values)`` again. ``result`` holds the latest
+    :class:`View`; ``children[i]`` are the controls in order, then the image and the caption.
+    The figure is sent as PNG bytes to an ``Image`` widget (no ``Output`` widget capture),
+    so it updates the same way in JupyterLab, Notebook 7, VS Code and Colab.
+    """
+
+    def __init__(self, view, controls: dict, fixed: dict | None = None):
+        self.view = view
+        self.controls = dict(controls)
+        self.fixed = dict(fixed or {})
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
+        self.caption = W.HTML()
+        self.result: View | None = None
+        super().__init__(children=[*self.controls.values(), self.image, self.caption])
+        self.add_class("helpers-explorer")
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self.update()
+
+    def values(self) -> dict:
+        """The arguments the view is called with: every control's value plus the fixed ones."""
+        return {**{name: c.value for name, c in self.controls.items()}, **self.fixed}
+
+    def update(self) -> View:
+        """Call the view with the current values and show its figure and summary."""
+        self.result = self.view(**self.values())
+        self.image.value = self.result._repr_png_()
+        self.caption.value = _caption(self.result.summary)
+        return self.result
+
+    def _on_change(self, change) -> None:
+        try:
+            self.update()
+        except Exception as exc:  # show the problem where the learner looks, then re-raise for the log
+            self.caption.value = f"<span style='color:#b00'>error: {type(exc).__name__}: {exc}</span>"
+            raise
+
+
+def _caption(summary: dict) -> str:
+    parts = []
+    for key, value in summary.items():
+        if isinstance(value, float):
+            value = f"{value:.4g}"
+        parts.append(f"{key.replace('_', ' ')}: <b>{value}</b>")
+    return "<span style='font-family:monospace'>" + " &nbsp;|&nbsp; ".join(parts) + "</span>"
 
 
 def lr_regime(learning_rate: float, L: float, small: float = 0.2) -> str:
@@ -83,16 +133,14 @@ def gd_view(learning_rate: float = 0.05, steps: int = 30, condition: float = 10.
                       "rate": optim.gd_rate_quadratic(learning_rate, q.eigenvalues), "L": q.L})
 
 
-def gd_explorer() -> W.interactive:
+def gd_explorer() -> Explorer:
     """Sliders for η, steps and conditioning over :func:`gd_view`."""
-    return W.interactive(
-        gd_view,
+    return Explorer(gd_view, dict(
         learning_rate=W.FloatLogSlider(value=0.05, base=10, min=-3, max=np.log10(0.5), step=0.02,
                                        description="η", readout_format=".3f"),
         steps=W.IntSlider(value=30, min=1, max=200, description="steps"),
         condition=W.FloatSlider(value=10.0, min=1.0, max=30.0, step=1.0, description="κ"),
-        x0=W.fixed((1.8, 1.2)),
-    )
+    ), fixed=dict(x0=(1.8, 1.2)))
 
 
 # --------------------------------------------------------------------------- 02: min-max game
@@ -108,24 +156,23 @@ def game_view(learning_rate: float = 0.1, steps: int = 100, mode: str = "simulta
     r = max(1.5, float(np.nanmax(np.abs(traj.zs))) * 1.1)
     r = min(r, 20.0)
     plotting.plot_field(game.field, (-r, r, -r, r), paths={mode: traj.zs, "running average": traj.averages},
-                        ax=ax1, xlabel="$x$ (minimises)", ylabel="$y$ (maximises)", title=f"{mode}, η = {learning_rate:.3g}")
+                        ax=ax1, xlabel="x (minimises)", ylabel="y (maximises)", title=f"{mode}, η = {learning_rate:.3g}")
     ax2.plot(traj.distances, label="‖z_t‖")
     ax2.plot(np.linalg.norm(traj.averages, axis=1), label="‖average‖")
-    ax2.set(yscale="log", xlabel="step $t$", title=f"growth per step ρ = {rho:.4f}")
+    ax2.set(yscale="log", xlabel="step t", title=f"growth per step ρ = {rho:.4f}")
     ax2.legend(fontsize=8)
     ax2.grid(alpha=0.3)
     return View(fig, {"growth": rho, "final_distance": float(traj.distances[-1]),
                       "average_distance": float(np.linalg.norm(traj.averages[-1]))})
 
 
-def game_explorer() -> W.interactive:
+def game_explorer() -> Explorer:
     """Sliders for η and steps, and a menu for how the players take turns, over :func:`game_view`."""
-    return W.interactive(
-        game_view,
+    return Explorer(game_view, dict(
         learning_rate=W.FloatSlider(value=0.1, min=0.01, max=0.5, step=0.01, description="η"),
         steps=W.IntSlider(value=100, min=1, max=400, description="steps"),
         mode=W.Dropdown(options=list(games.MODES), value="simultaneous", description="turns"),
-    )
+    ))
 
 
 # --------------------------------------------------------------------------- 03: subgradient method
@@ -139,24 +186,22 @@ def subgradient_view(learning_rate: float = 0.3, steps: int = 60, rule: str = "c
     fig, (ax1, ax2) = plotting.new_figure(2, size=(4.0, 3.5), pyplot=False)
     plotting.plot_trajectories(f, [traj], bounds=(-1.6, 1.6, -1.6, 1.6), ax=ax1, grid=81,
                                title=f"η = {learning_rate:.3g}, {'constant' if rule == 'constant' else '1/√t'} steps")
-    ax2.plot(traj.values, lw=1, label="$f(x_t)$")
+    ax2.plot(traj.values, lw=1, label="f(xₜ)")
     ax2.plot(traj.best_values, lw=2, label="best so far")
-    ax2.set(yscale="log", xlabel="step $t$", title="not a descent method")
+    ax2.set(yscale="log", xlabel="step t", title="not a descent method")
     ax2.legend(fontsize=8)
     ax2.grid(alpha=0.3)
     ups = int(np.sum(np.diff(traj.values) > 0))
     return View(fig, {"final_value": traj.value, "best_value": float(traj.best_values[-1]), "increases": ups})
 
 
-def subgradient_explorer() -> W.interactive:
+def subgradient_explorer() -> Explorer:
     """Sliders for η and steps, and the step rule, over :func:`subgradient_view`."""
-    return W.interactive(
-        subgradient_view,
+    return Explorer(subgradient_view, dict(
         learning_rate=W.FloatLogSlider(value=0.3, base=10, min=-2, max=0, step=0.05, description="η"),
         steps=W.IntSlider(value=60, min=1, max=300, description="steps"),
         rule=W.Dropdown(options=[("constant", "constant"), ("η/√(t+1)", "sqrt")], value="constant", description="step"),
-        x0=W.fixed((1.3, 0.7)),
-    )
+    ), fixed=dict(x0=(1.3, 0.7)))
 
 
 # --------------------------------------------------------------------------- 04: optimisers
@@ -192,13 +237,12 @@ def optimizer_view(optimizer: str = "momentum", learning_rate: float = 0.02, bet
     return View(fig, {"final_gap": traj.value - f.f_star, "gd_final_gap": gd.value - f.f_star, "diverged": traj.diverged})
 
 
-def optimizer_explorer() -> W.interactive:
+def optimizer_explorer() -> Explorer:
     """Menus for the optimiser and problem, sliders for η, β and steps, over :func:`optimizer_view`."""
-    return W.interactive(
-        optimizer_view,
+    return Explorer(optimizer_view, dict(
         optimizer=W.Dropdown(options=list(optim.OPTIMIZERS), value="momentum", description="optimizer"),
         learning_rate=W.FloatLogSlider(value=0.02, base=10, min=-4, max=0, step=0.05, description="η", readout_format=".4f"),
         beta=W.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="β"),
         steps=W.IntSlider(value=150, min=1, max=1000, description="steps"),
         problem=W.Dropdown(options=list(PROBLEMS), value="ill-conditioned quadratic", description="problem"),
-    )
+    ))

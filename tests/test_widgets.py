@@ -36,10 +36,13 @@ def test_gd_view_reports_what_it_draws():
 
 def test_gd_explorer_slider_changes_the_result():
     w = widgets.gd_explorer()
-    assert isinstance(w, W.interactive)
+    assert isinstance(w, widgets.Explorer) and isinstance(w, W.VBox)
     first = w.result.summary
+    first_png = w.image.value
+    assert first_png[:4] == b"\x89PNG" and "regime: <b>good</b>" in w.caption.value
     slider(w, "η").value = 0.15
     assert w.result.summary["regime"] == "oscillating" and w.result.summary != first
+    assert w.image.value != first_png and "oscillating" in w.caption.value
     slider(w, "κ").value = 1.0
     assert w.result.summary["L"] == pytest.approx(1.0) and w.result.summary["regime"] == "too small"
 
@@ -84,3 +87,32 @@ def test_views_reject_bad_steps(view):
         view(steps=0)
     with pytest.raises(ValueError, match="steps must be at most 100000"):
         view(steps=10**6)
+
+
+def test_explorer_shows_a_failing_view_in_its_caption_and_raises():
+    calls = []
+
+    def view(a=1):
+        calls.append(a)
+        if a < 0:
+            raise ValueError(f"a must be >= 0, got {a}")
+        return widgets.gd_view(steps=a + 1)
+
+    w = widgets.Explorer(view, dict(a=W.IntSlider(value=1, min=-5, max=5)), fixed={})
+    assert calls == [1] and w.values() == {"a": 1}
+    with pytest.raises(ValueError, match="a must be >= 0, got -1"):
+        w.children[0].value = -1
+    assert "error: ValueError: a must be &gt;= 0" in w.caption.value or "error: ValueError: a must be >= 0" in w.caption.value
+    w.children[0].value = 2
+    assert "error" not in w.caption.value and w.result.summary["regime"] == "good"
+
+
+def test_explorer_passes_fixed_arguments():
+    seen = {}
+
+    def view(a, b):
+        seen.update(a=a, b=b)
+        return widgets.gd_view(steps=2)
+
+    widgets.Explorer(view, dict(a=W.IntSlider(value=3)), fixed=dict(b="fixed"))
+    assert seen == {"a": 3, "b": "fixed"}
