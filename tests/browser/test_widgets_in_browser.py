@@ -1,0 +1,46 @@
+"""Every notebook with a widget, opened in a real JupyterLab in headless Chromium: run it, move its sliders.
+
+Checks what kernel-side tests cannot see: the widget front end renders (no "Error displaying
+widget", no plain-text repr), every slider is visible, a slider move changes the figure, and no
+output area shows a traceback. Screenshots before and after land in tests/browser/screenshots/.
+"""
+
+import pytest
+
+from . import lab
+
+WIDGET_NOTEBOOKS = lab.notebooks_with_widgets()
+#: how long a slider move may take to change the figure before the test fails
+MAX_SECONDS_PER_MOVE = 15.0
+
+
+def test_some_notebooks_have_widgets():
+    assert WIDGET_NOTEBOOKS, "no committed notebook stores a widget view: nothing for the browser to test"
+
+
+@pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS, ids=lambda p: p.stem)
+def test_widgets_render_and_respond(notebook, lab_server, page, screenshots):
+    seconds = lab.open_and_run_all(page, lab_server, notebook.name)
+    print(f"{notebook.name}: all cells ran in {seconds:.1f} s")
+    texts = "\n".join(lab.output_texts(page))
+    assert "Error displaying widget" not in texts
+    assert "Explorer(children=" not in texts and "VBox(children=" not in texts, "a widget is shown as its text repr"
+    assert lab.error_outputs(page) == []
+
+    areas = lab.widget_areas(page)
+    assert areas.count() >= 1, "no explorer widget rendered"
+    for i in range(areas.count()):
+        area = areas.nth(i)
+        area.scroll_into_view_if_needed()
+        sliders = area.locator(".widget-slider")
+        assert sliders.count() >= 1, f"explorer {i} has no slider"
+        for k in range(sliders.count()):
+            assert sliders.nth(k).is_visible(), f"slider {k} of explorer {i} is not visible"
+        assert lab.widget_image(area), f"explorer {i} shows no figure"
+        area.screenshot(path=str(screenshots / f"{notebook.stem}-widget{i}-before.png"))
+        for k in range(area.locator(".widget-slider .noUi-handle").count()):
+            latency = lab.move_slider(page, area, k, timeout=MAX_SECONDS_PER_MOVE)
+            print(f"{notebook.name}: explorer {i}, slider {k}: figure changed after {latency * 1000:.0f} ms")
+        area.screenshot(path=str(screenshots / f"{notebook.stem}-widget{i}-after.png"))
+        assert "error:" not in area.inner_text(), f"explorer {i} reports an error: {area.inner_text()[-300:]}"
+    assert lab.error_outputs(page) == []
