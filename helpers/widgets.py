@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from . import games, optim, plotting
 from .functions import L1Norm, Quadratic, Rosenbrock
@@ -34,6 +35,13 @@ class View:
 
     figure: Figure
     summary: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        # minor ticks on log axes cost a third of a redraw; the major decades are enough on a slider's plot
+        for ax in self.figure.axes:
+            for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
+                if scale == "log":
+                    axis.set_minor_locator(NullLocator())
 
     def _repr_png_(self) -> bytes:
         buf = io.BytesIO()

@@ -116,3 +116,10 @@ def test_explorer_passes_fixed_arguments():
 
     widgets.Explorer(view, dict(a=W.IntSlider(value=3)), fixed=dict(b="fixed"))
     assert seen == {"a": 3, "b": "fixed"}
+
+
+def test_views_drop_minor_ticks_on_log_axes_only():
+    v = widgets.gd_view(0.05, 20)
+    lin, log = v.figure.axes
+    assert log.get_yscale() == "log" and len(log.yaxis.get_minorticklocs()) == 0
+    assert lin.get_yscale() == "linear"
