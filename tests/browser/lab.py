@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -168,7 +169,8 @@ def open_and_run_all(page, server: LabServer, name: str, timeout: float = 240.0)
     for _attempt in range(5):  # the lab may still be settling: retry until the cells are queued
         page.locator(".jp-Notebook").first.click()
         page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_text("Run All Cells", exact=True).click()
+        # the open menu's label (the command palette holds a hidden item of the same text)
+        page.locator(".lm-Menu-itemLabel:visible", has_text=re.compile(r"^Run All Cells$")).first.click()
         try:
             page.wait_for_function(
                 "() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')]"
