@@ -1,0 +1,521 @@
+"""Train a GAN: one compiled gradient step, an epoch loop with history, checkpoints, resume, budget and guard.
+
+The update itself is :meth:`GANTrainer.train_step` (two losses, two gradients, two optimizers),
+compiled with ``tf.function`` on the TensorFlow backend. The only backend-specific pieces are
+:func:`_compile` and :func:`_values_and_grads`; a JAX version replaces those two.
+
+Checkpoints are folders ``ckpt-<epoch>`` in an output directory, each holding
+``generator.weights.h5``, ``discriminator.weights.h5``, ``optimizers.npz`` (optimizer and noise
+state) and ``state.json`` (epoch, step, config). A folder is written under a temporary name and
+renamed when complete, so a crash never leaves a half-written checkpoint behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import keras
+import numpy as np
+
+from helpers.data import make_dataset
+
+CHECKPOINT_PREFIX = "ckpt-"
+STATE_FILE = "state.json"
+GRID_SIZE = 64  # an 8×8 sample grid
+UPDATES = ("simultaneous", "alternating")
+
+
+class DivergenceError(RuntimeError):
+    """A loss became NaN or infinite; ``step`` and ``epoch`` say where, ``checkpoint`` the last good one."""
+
+    def __init__(self, message: str, step: int, epoch: int, losses: dict, checkpoint: Path | None):
+        super().__init__(message)
+        self.step = step
+        self.epoch = epoch
+        self.losses = losses
+        self.checkpoint = checkpoint
+
+
+# --------------------------------------------------------------------------- backend-specific
+
+
+def _compile(fn: Callable, input_shape: tuple) -> Callable:
+    """Compile ``fn(batch)`` for the current Keras backend: ``tf.function`` with a free batch dimension on TensorFlow."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        # One trace serves every batch size, the last smaller batch included.
+        return tf.function(fn, input_signature=[tf.TensorSpec((None, *input_shape), "float32")])
+    raise NotImplementedError(f"GANTrainer supports the tensorflow backend only for now, got {backend!r}")
+
+
+def _values_and_grads(loss_fn: Callable, variable_lists: list[list]) -> tuple:
+    """Run ``loss_fn() -> (loss_1, …, loss_k)`` once; return the losses and each loss's gradients wrt its variables."""
+    import tensorflow as tf
+
+    with tf.GradientTape(persistent=True) as tape:
+        losses = loss_fn()
+    grads = [tape.gradient(loss, variables) for loss, variables in zip(losses, variable_lists)]
+    del tape
+    return losses, grads
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def discriminator_loss(real_logits, fake_logits):
+    """Binary cross-entropy on logits: real images labelled 1, generated ones 0 (sum of the two means)."""
+    ops = keras.ops
+    real = keras.losses.binary_crossentropy(ops.ones_like(real_logits), real_logits, from_logits=True)
+    fake = keras.losses.binary_crossentropy(ops.zeros_like(fake_logits), fake_logits, from_logits=True)
+    return ops.mean(real) + ops.mean(fake)
+
+
+def generator_loss(fake_logits):
+    """The NON-saturating generator loss: cross-entropy of generated images against label 1, −log D(G(z))."""
+    ops = keras.ops
+    return ops.mean(keras.losses.binary_crossentropy(ops.ones_like(fake_logits), fake_logits, from_logits=True))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_rate(name: str, value):
+    if isinstance(value, keras.optimizers.schedules.LearningRateSchedule) or callable(value):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not value > 0:
+        raise ValueError(f"{name} must be > 0 or a keras LearningRateSchedule, got {value!r}")
+    return float(value)
+
+
+def _check_positive_int(name: str, value, allow_none: bool = False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        extra = " (or None)" if allow_none else ""
+        raise ValueError(f"{name} must be a positive integer{extra}, got {value!r}")
+    return int(value)
+
+
+def to_uint8(images) -> np.ndarray:
+    """Map images in ``[-1, 1]`` to uint8 ``[0, 255]`` of shape ``(n, 28, 28)`` (a trailing channel is dropped)."""
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    return np.clip(np.rint((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def latent_dim_of(generator: keras.Model) -> int:
+    """The length of the generator's latent vector (its input's last dimension)."""
+    return int(generator.inputs[0].shape[-1])
+
+
+def sample(generator: keras.Model, n: int = GRID_SIZE, seed: int = 0, batch_size: int = 1024) -> np.ndarray:
+    """Draw ``n`` images from ``generator`` with normal noise seeded by ``seed``; uint8 ``(n, 28, 28)``."""
+    n = _check_positive_int("n", n)
+    batch_size = _check_positive_int("batch_size", batch_size)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    z = np.random.default_rng(int(seed)).standard_normal((n, latent_dim_of(generator))).astype(np.float32)
+    return generate(generator, z, batch_size)
+
+
+def generate(generator: keras.Model, z, batch_size: int = 1024) -> np.ndarray:
+    """Run ``generator`` (inference mode) on the latent vectors ``z``; uint8 ``(len(z), 28, 28)``."""
+    z = np.asarray(z, dtype=np.float32)
+    out = [keras.ops.convert_to_numpy(generator(z[i:i + batch_size], training=False)) for i in range(0, len(z), batch_size)]
+    return to_uint8(np.concatenate(out))
+
+
+def list_checkpoints(out_dir: str | os.PathLike) -> list[Path]:
+    """Complete checkpoint folders in ``out_dir``, oldest first (by the step saved in each)."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return []
+    found = []
+    for p in out_dir.glob(CHECKPOINT_PREFIX + "*"):
+        state = p / STATE_FILE
+        if p.is_dir() and state.is_file():
+            try:
+                found.append((json.loads(state.read_text())["step"], p.name, p))
+            except (ValueError, KeyError):
+                continue  # unreadable: not a checkpoint we wrote
+    return [p for _, _, p in sorted(found)]
+
+
+def latest_checkpoint(out_dir: str | os.PathLike) -> Path | None:
+    """The newest complete checkpoint folder in ``out_dir``, or ``None``."""
+    ckpts = list_checkpoints(out_dir)
+    return ckpts[-1] if ckpts else None
+
+
+@dataclass
+class TrainResult:
+    """What a :meth:`GANTrainer.fit` call did."""
+
+    #: per-epoch lists: epoch, step, d_loss, g_loss, seconds, images_per_s (this call's epochs only).
+    history: dict[str, list] = field(default_factory=dict)
+    #: epochs completed in total (including those before a resume).
+    epochs_done: int = 0
+    #: gradient steps taken in total (including those before a resume).
+    steps: int = 0
+    #: wall time of this call's epochs.
+    seconds: float = 0.0
+    #: real images processed per second in this call.
+    images_per_s: float = 0.0
+    #: "completed", "time_budget" or "diverged".
+    stopped: str = "completed"
+    #: the last checkpoint written (or found, when resuming), if any.
+    checkpoint: Path | None = None
+
+
+class SampleGrid:
+    """Epoch callback that keeps the fixed-noise 8×8 grid (uint8 ``(64, 28, 28)``) after every epoch."""
+
+    def __init__(self):
+        self.grids: dict[int, np.ndarray] = {}
+
+    def __call__(self, trainer: "GANTrainer", log: dict) -> None:
+        self.grids[log["epoch"]] = trainer.sample_grid()
+
+
+class GANTrainer:
+    """Trains ``generator`` against ``discriminator`` with separate Adam optimizers (2e-4, β₁ 0.5 by default).
+
+    ``update="simultaneous"`` (default, TensorFlow's tutorial): one forward pass, both players step
+    on the same noise. ``"alternating"``: D steps, then G steps against the updated D on fresh noise
+    (one more forward/backward pass, so slower).
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        *,
+        g_learning_rate=2e-4,
+        d_learning_rate=2e-4,
+        beta_1: float = 0.5,
+        g_optimizer: keras.optimizers.Optimizer | None = None,
+        d_optimizer: keras.optimizers.Optimizer | None = None,
+        update: str = "simultaneous",
+        seed: int = 0,
+    ):
+        if update not in UPDATES:
+            raise ValueError(f"update must be one of {', '.join(UPDATES)}, got {update!r}")
+        if not 0.0 <= beta_1 < 1.0:
+            raise ValueError(f"beta_1 must be in [0, 1), got {beta_1!r}")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim_of(generator)
+        self.g_optimizer = g_optimizer or keras.optimizers.Adam(_check_rate("g_learning_rate", g_learning_rate), beta_1=beta_1)
+        self.d_optimizer = d_optimizer or keras.optimizers.Adam(_check_rate("d_learning_rate", d_learning_rate), beta_1=beta_1)
+        self.g_optimizer.build(generator.trainable_variables)
+        self.d_optimizer.build(discriminator.trainable_variables)
+        self.update = update
+        self.seed = int(seed)
+        self._noise_seed = keras.random.SeedGenerator(self.seed)
+        #: the fixed noise behind :meth:`sample_grid` (same every epoch, so grids compare).
+        self.fixed_noise = np.random.default_rng(self.seed).standard_normal((GRID_SIZE, self.latent_dim)).astype(np.float32)
+        self.epoch = 0
+        self.step = 0
+        self._image_shape = tuple(discriminator.inputs[0].shape[1:])
+        self._compiled: dict[tuple[bool, str], Callable] = {}
+
+    # ----------------------------------------------------------------- the step
+
+    def _train_step(self, real, update_generator: bool = True):
+        ops = keras.ops
+        G, D = self.generator, self.discriminator
+        batch = ops.shape(real)[0]  # the real batch's size: the last, smaller batch works too
+        z = keras.random.normal((batch, self.latent_dim), seed=self._noise_seed)
+
+        def d_alone():
+            fake = G(z, training=True)
+            return (discriminator_loss(D(real, training=True), D(fake, training=True)),)
+
+        if not update_generator:
+            (d_loss,), (d_grads,) = _values_and_grads(d_alone, [D.trainable_variables])
+            self.d_optimizer.apply_gradients(zip(d_grads, D.trainable_variables))
+            return {"d_loss": d_loss}
+
+        if self.update == "simultaneous":
+            # One forward pass, two gradients (TensorFlow's tutorial): both players move at once.
+            def both():
+                fake_logits = D(G(z, training=True), training=True)
+                real_logits = D(real, training=True)
+                return discriminator_loss(real_logits, fake_logits), generator_loss(fake_logits)
+
+            (d_loss, g_loss), (d_grads, g_grads) = _values_and_grads(
+                both, [D.trainable_variables, G.trainable_variables]
+            )
+            self.d_optimizer.apply_gradients(zip(d_grads, D.trainable_variables))
+            self.g_optimizer.apply_gradients(zip(g_grads, G.trainable_variables))
+            return {"d_loss": d_loss, "g_loss": g_loss}
+
+        # Alternating: D moves first, then G answers the updated D with fresh noise.
+        (d_loss,), (d_grads,) = _values_and_grads(d_alone, [D.trainable_variables])
+        self.d_optimizer.apply_gradients(zip(d_grads, D.trainable_variables))
+        z2 = keras.random.normal((batch, self.latent_dim), seed=self._noise_seed)
+
+        def g_loss_fn():
+            return (generator_loss(D(G(z2, training=True), training=True)),)
+
+        (g_loss,), (g_grads,) = _values_and_grads(g_loss_fn, [G.trainable_variables])
+        self.g_optimizer.apply_gradients(zip(g_grads, G.trainable_variables))
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+    def train_step(self, real, update_generator: bool = True) -> dict[str, float]:
+        """One update of both players (``update``: simultaneous or alternating), or of D alone; the losses."""
+        if self.update not in UPDATES:
+            raise ValueError(f"update must be one of {', '.join(UPDATES)}, got {self.update!r}")
+        key = (bool(update_generator), self.update)  # each variant is traced once, on first use
+        if key not in self._compiled:
+            self._compiled[key] = _compile(lambda real: self._train_step(real, key[0]), self._image_shape)
+        real = keras.ops.reshape(keras.ops.cast(real, "float32"), (-1, *self._image_shape))
+        out = self._compiled[key](real)
+        self.step += 1
+        return {k: float(v) for k, v in out.items()}
+
+    def evaluate_d_loss(self, real, fake) -> float:
+        """The discriminator's loss on given real and fake images, in inference mode (no update)."""
+        shape = (-1, *self._image_shape)
+        real = keras.ops.reshape(keras.ops.convert_to_tensor(real, "float32"), shape)
+        fake = keras.ops.reshape(keras.ops.convert_to_tensor(fake, "float32"), shape)
+        D = self.discriminator
+        return float(discriminator_loss(D(real, training=False), D(fake, training=False)))
+
+    def sample_grid(self) -> np.ndarray:
+        """The 64 images (uint8 ``(64, 28, 28)``) the generator makes from :attr:`fixed_noise`."""
+        return generate(self.generator, self.fixed_noise)
+
+    # ----------------------------------------------------------------- checkpoints
+
+    def config(self) -> dict:
+        """A JSON-ready description of the models and optimizers (saved with every checkpoint)."""
+
+        def rate(opt):
+            lr = opt._learning_rate
+            if isinstance(lr, keras.optimizers.schedules.LearningRateSchedule):
+                return {"schedule": type(lr).__name__, **{k: v for k, v in lr.get_config().items() if k != "name"}}
+            return float(keras.ops.convert_to_numpy(opt.learning_rate))
+
+        return {
+            "generator": self.generator.name,
+            "discriminator": self.discriminator.name,
+            "generator_params": int(self.generator.count_params()),
+            "discriminator_params": int(self.discriminator.count_params()),
+            "latent_dim": self.latent_dim,
+            "g_optimizer": type(self.g_optimizer).__name__,
+            "d_optimizer": type(self.d_optimizer).__name__,
+            "g_learning_rate": rate(self.g_optimizer),
+            "d_learning_rate": rate(self.d_optimizer),
+            "update": self.update,
+            "seed": self.seed,
+            "backend": keras.backend.backend(),
+        }
+
+    def save_checkpoint(self, out_dir: str | os.PathLike, extra: dict | None = None) -> Path:
+        """Write ``out_dir/ckpt-<epoch>`` atomically (temporary folder, then rename); return its path."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        final = out_dir / f"{CHECKPOINT_PREFIX}{self.epoch:05d}"
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-" + final.name + "-", dir=out_dir))
+        try:
+            self.generator.save_weights(tmp / "generator.weights.h5")
+            self.discriminator.save_weights(tmp / "discriminator.weights.h5")
+            arrays = {f"g_{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(self.g_optimizer.variables)}
+            arrays.update({f"d_{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(self.d_optimizer.variables)})
+            arrays["noise_state"] = keras.ops.convert_to_numpy(self._noise_seed.state)
+            np.savez(tmp / "optimizers.npz", **arrays)
+            state = {"epoch": self.epoch, "step": self.step, "config": self.config(), "extra": extra or {}}
+            (tmp / STATE_FILE).write_text(json.dumps(state, indent=1))  # last: a folder with it is complete
+            if final.exists():  # the same epoch saved again (e.g. a rerun): replace it
+                shutil.rmtree(final)
+            os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return final
+
+    def restore(self, checkpoint: str | os.PathLike) -> dict:
+        """Load weights, optimizer state and counters from a checkpoint folder; return its state."""
+        checkpoint = Path(checkpoint)
+        state_path = checkpoint / STATE_FILE
+        if not state_path.is_file():
+            raise FileNotFoundError(f"{checkpoint} is not a complete checkpoint (no {STATE_FILE})")
+        state = json.loads(state_path.read_text())
+        saved = state.get("config", {})
+        for key in ("generator", "discriminator", "latent_dim"):
+            if key in saved and saved[key] != self.config()[key]:
+                raise ValueError(
+                    f"checkpoint {checkpoint} holds {key}={saved[key]!r}, but this trainer has {self.config()[key]!r}"
+                )
+        self.generator.load_weights(checkpoint / "generator.weights.h5")
+        self.discriminator.load_weights(checkpoint / "discriminator.weights.h5")
+        opt_path = checkpoint / "optimizers.npz"
+        if opt_path.is_file():
+            with np.load(opt_path) as npz:
+                for prefix, opt in (("g", self.g_optimizer), ("d", self.d_optimizer)):
+                    for i, v in enumerate(opt.variables):
+                        if f"{prefix}_{i}" in npz.files and npz[f"{prefix}_{i}"].shape == tuple(v.shape):
+                            v.assign(npz[f"{prefix}_{i}"])
+                if "noise_state" in npz.files:
+                    self._noise_seed.state.assign(npz["noise_state"])
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        return state
+
+    # ----------------------------------------------------------------- the loop
+
+    def fit(
+        self,
+        data,
+        epochs: int,
+        *,
+        batch_size: int = 128,
+        out_dir: str | os.PathLike | None = None,
+        checkpoint_every: int | None = None,
+        keep_last: int | None = 3,
+        resume: bool = True,
+        time_budget_s: float | None = None,
+        callbacks: list[Callable[["GANTrainer", dict], None]] | None = None,
+        verbose: bool = True,
+    ) -> TrainResult:
+        """Train until ``epochs`` epochs are done in total (counting any resumed ones); see the module doc.
+
+        ``data``: images in ``[-1, 1]`` as an array ``(n, 28, 28[, 1])`` (fed through
+        :func:`helpers.data.make_dataset` with ``batch_size``, last batch kept) or a ``tf.data`` dataset.
+        With ``out_dir``: resume from its latest checkpoint when ``resume``, save every
+        ``checkpoint_every`` epochs and always at the end, keep the ``keep_last`` newest.
+        ``time_budget_s``: stop after the epoch that crosses it. A non-finite loss raises
+        :class:`DivergenceError` and leaves the checkpoints as they were.
+        ``callbacks`` are called after every epoch with ``(trainer, log)``.
+        """
+        epochs = _check_positive_int("epochs", epochs)
+        checkpoint_every = _check_positive_int("checkpoint_every", checkpoint_every, allow_none=True)
+        keep_last = _check_positive_int("keep_last", keep_last, allow_none=True)
+        if time_budget_s is not None and not (isinstance(time_budget_s, (int, float)) and time_budget_s > 0):
+            raise ValueError(f"time_budget_s must be > 0 seconds (or None), got {time_budget_s!r}")
+        if checkpoint_every is not None and out_dir is None:
+            raise ValueError("checkpoint_every needs out_dir (where to write the checkpoints)")
+        dataset = self._as_dataset(data, batch_size)
+        callbacks = list(callbacks or [])
+
+        result = TrainResult(history={k: [] for k in ("epoch", "step", "d_loss", "g_loss", "seconds", "images_per_s")})
+        if out_dir is not None and resume:
+            ckpt = latest_checkpoint(out_dir)
+            if ckpt is not None:
+                self.restore(ckpt)
+                result.checkpoint = ckpt
+                _say(verbose, f"resumed from {ckpt} (epoch {self.epoch}, step {self.step})")
+
+        start = time.perf_counter()
+        images_total = 0
+        saved_epoch = self.epoch if result.checkpoint is not None else None
+        while self.epoch < epochs:
+            t0 = time.perf_counter()
+            d_sum = g_sum = 0.0
+            n_steps = n_images = 0
+            for batch in dataset:
+                if isinstance(batch, (tuple, list)):
+                    batch = batch[0]
+                losses = self.train_step(batch)
+                if not all(math.isfinite(v) for v in losses.values()):
+                    result.stopped = "diverged"
+                    msg = (
+                        f"non-finite loss at step {self.step} (epoch {self.epoch + 1}): "
+                        f"d_loss={losses['d_loss']}, g_loss={losses['g_loss']}; training stopped, "
+                        f"last good checkpoint: {result.checkpoint or 'none'}"
+                    )
+                    _say(verbose, msg)
+                    raise DivergenceError(msg, self.step, self.epoch + 1, losses, result.checkpoint)
+                d_sum += losses["d_loss"]
+                g_sum += losses["g_loss"]
+                n_steps += 1
+                n_images += int(batch.shape[0])
+            if n_steps == 0:
+                raise ValueError("the dataset produced no batches (is batch_size larger than the data with drop_remainder?)")
+            self.epoch += 1
+            seconds = time.perf_counter() - t0
+            images_total += n_images
+            log = {
+                "epoch": self.epoch, "step": self.step, "d_loss": d_sum / n_steps, "g_loss": g_sum / n_steps,
+                "seconds": seconds, "images_per_s": n_images / seconds,
+            }
+            for key, value in log.items():
+                result.history[key].append(value)
+            _say(
+                verbose,
+                f"epoch {self.epoch}/{epochs}  step {self.step}  d_loss {log['d_loss']:.4f}  "
+                f"g_loss {log['g_loss']:.4f}  {seconds:.1f}s  {log['images_per_s']:.0f} img/s",
+            )
+            for cb in callbacks:
+                cb(self, log)
+            over_budget = time_budget_s is not None and time.perf_counter() - start >= time_budget_s
+            last = self.epoch >= epochs or over_budget
+            if out_dir is not None and (last or (checkpoint_every and self.epoch % checkpoint_every == 0)):
+                result.checkpoint = self.save_checkpoint(out_dir)
+                saved_epoch = self.epoch
+                _prune(out_dir, keep_last)
+            if over_budget and self.epoch < epochs:
+                result.stopped = "time_budget"
+                _say(verbose, f"time budget of {time_budget_s:g}s reached after epoch {self.epoch}")
+                break
+        if out_dir is not None and saved_epoch != self.epoch:  # nothing trained, no checkpoint yet
+            result.checkpoint = self.save_checkpoint(out_dir)
+        result.seconds = time.perf_counter() - start
+        result.epochs_done, result.steps = self.epoch, self.step
+        result.images_per_s = images_total / result.seconds if result.seconds > 0 else 0.0
+        return result
+
+    def _as_dataset(self, data, batch_size: int):
+        if isinstance(data, np.ndarray):
+            if data.dtype == np.uint8:
+                raise ValueError("images must be floats in [-1, 1], got uint8; use load_mnist(scale='-1-1')")
+            if data.ndim not in (3, 4) or data.shape[1:3] != self._image_shape[:2]:
+                raise ValueError(f"images must have shape (n, 28, 28) or (n, 28, 28, 1), got {data.shape}")
+            return make_dataset(data.astype(np.float32), batch_size=batch_size, seed=self.seed, drop_remainder=False)
+        if hasattr(data, "element_spec") and hasattr(data, "__iter__"):
+            return data
+        raise TypeError(f"data must be a NumPy array of images or a tf.data.Dataset, got {type(data).__name__}")
+
+
+def _prune(out_dir, keep_last: int | None) -> None:
+    if keep_last is None:
+        return
+    for old in list_checkpoints(out_dir)[:-keep_last]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _say(verbose: bool, line: str) -> None:
+    if verbose:
+        print(line, file=sys.stderr, flush=True)
+
+
+def train_gan(
+    arch: str = "mlp",
+    data=None,
+    epochs: int = 1,
+    *,
+    latent_dim: int = 100,
+    seed: int = 0,
+    **fit_kwargs,
+) -> tuple[GANTrainer, TrainResult]:
+    """Build ``arch`` with :func:`helpers.models.build_gan`, train it on ``data`` and return (trainer, result)."""
+    from helpers.models import build_gan
+
+    if data is None:
+        raise ValueError("data must be images in [-1, 1] (e.g. load_mnist(scale='-1-1')[0][0]) or a tf.data dataset, got None")
+    keras.utils.set_random_seed(seed)
+    g, d = build_gan(arch, latent_dim)
+    trainer = GANTrainer(g, d, seed=seed)
+    return trainer, trainer.fit(data, epochs, **fit_kwargs)

@@ -1,0 +1,402 @@
+import json
+import math
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from helpers import models, training
+from helpers.training import DivergenceError, GANTrainer
+
+BATCH = 32
+N_IMAGES = 100  # 4 batches: 32, 32, 32 and a last one of 4
+STEPS_PER_EPOCH = math.ceil(N_IMAGES / BATCH)
+
+
+def images(n: int = N_IMAGES, seed: int = 0) -> np.ndarray:
+    """Synthetic "real" images in [-1, 1]."""
+    return np.random.default_rng(seed).uniform(-1.0, 1.0, (n, 28, 28)).astype(np.float32)
+
+
+def small_gan():
+    keras.utils.set_random_seed(0)
+    return models.build_mlp_generator(8, hidden=(16, 32)), models.build_mlp_discriminator(hidden=(32, 16))
+
+
+@pytest.fixture(scope="module")
+def shared():
+    """One small trainer per module (tracing the step costs seconds); ``fresh`` resets it between tests."""
+    trainer = GANTrainer(*small_gan())
+    snapshot = (
+        [w.copy() for w in trainer.generator.get_weights()],
+        [w.copy() for w in trainer.discriminator.get_weights()],
+        [keras.ops.convert_to_numpy(v).copy() for v in trainer.g_optimizer.variables],
+        [keras.ops.convert_to_numpy(v).copy() for v in trainer.d_optimizer.variables],
+        keras.ops.convert_to_numpy(trainer._noise_seed.state).copy(),
+    )
+    return trainer, snapshot
+
+
+@pytest.fixture
+def trainer(shared):
+    tr, (g, d, go, do, noise) = shared
+    tr.generator.set_weights(g)
+    tr.discriminator.set_weights(d)
+    for opt, values in ((tr.g_optimizer, go), (tr.d_optimizer, do)):
+        for v, value in zip(opt.variables, values):
+            v.assign(value)
+    tr._noise_seed.state.assign(noise)
+    tr.epoch = tr.step = 0
+    return tr
+
+
+def weights(model):
+    return [w.copy() for w in model.get_weights()]
+
+
+def trainable(model):
+    return [keras.ops.convert_to_numpy(v).copy() for v in model.trainable_variables]
+
+
+def same(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+# --------------------------------------------------------------------------- losses and sampling
+
+
+def test_losses_on_logits_and_non_saturating_generator():
+    big = np.full((4, 1), 20.0, np.float32)
+    assert float(training.discriminator_loss(big, -big)) == pytest.approx(0.0, abs=1e-6)  # D perfectly right
+    zero = np.zeros((4, 1), np.float32)
+    assert float(training.discriminator_loss(zero, zero)) == pytest.approx(2 * math.log(2), rel=1e-5)
+    assert float(training.generator_loss(zero)) == pytest.approx(math.log(2), rel=1e-5)
+    # Non-saturating: when D confidently rejects the fakes (logit −10) the loss is large (≈10), not ≈0.
+    assert float(training.generator_loss(np.full((2, 1), -10.0, np.float32))) == pytest.approx(10.0, rel=1e-3)
+
+
+def test_to_uint8_maps_range_and_drops_channel():
+    x = np.array([-1.0, 0.0, 1.0, 3.0, -7.0], np.float32).reshape(1, 5, 1, 1)
+    out = training.to_uint8(x)
+    assert out.dtype == np.uint8 and out.shape == (1, 5, 1)
+    assert out.ravel().tolist() == [0, 128, 255, 255, 0]
+
+
+def test_sample_dtype_shape_range_and_seed(trainer):
+    a = training.sample(trainer.generator, 5, seed=3)
+    assert a.dtype == np.uint8 and a.shape == (5, 28, 28)
+    assert a.min() >= 0 and a.max() <= 255 and a.std() > 0
+    assert np.array_equal(a, training.sample(trainer.generator, 5, seed=3))
+    assert not np.array_equal(a, training.sample(trainer.generator, 5, seed=4))
+    # batching does not change the result
+    assert np.array_equal(training.sample(trainer.generator, 5, seed=3, batch_size=2), a)
+    assert training.latent_dim_of(trainer.generator) == 8
+    grid = trainer.sample_grid()
+    assert grid.shape == (64, 28, 28) and grid.dtype == np.uint8
+    assert np.array_equal(grid, training.generate(trainer.generator, trainer.fixed_noise))
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"n": 0}, r"n must be a positive integer, got 0"),
+    ({"seed": -1}, r"seed must be a non-negative integer, got -1"),
+    ({"batch_size": 0}, r"batch_size must be a positive integer, got 0"),
+])
+def test_sample_bad_arguments(trainer, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        training.sample(trainer.generator, **{"n": 2, **kwargs})
+
+
+# --------------------------------------------------------------------------- the step
+
+
+def test_trainer_rejects_bad_optimizer_settings():
+    g, d = small_gan()
+    with pytest.raises(ValueError, match=r"g_learning_rate must be > 0 or a keras LearningRateSchedule, got 0"):
+        GANTrainer(g, d, g_learning_rate=0)
+    with pytest.raises(ValueError, match=r"d_learning_rate must be > 0 .*got -0.1"):
+        GANTrainer(g, d, d_learning_rate=-0.1)
+    with pytest.raises(ValueError, match=r"beta_1 must be in \[0, 1\), got 1.0"):
+        GANTrainer(g, d, beta_1=1.0)
+
+
+def test_defaults_are_adam_2e4_beta_half_and_schedules_are_accepted():
+    g, d = small_gan()
+    tr = GANTrainer(g, d)
+    for opt in (tr.g_optimizer, tr.d_optimizer):
+        assert isinstance(opt, keras.optimizers.Adam) and opt.beta_1 == 0.5
+        assert float(keras.ops.convert_to_numpy(opt.learning_rate)) == pytest.approx(2e-4)
+    assert tr.g_optimizer is not tr.d_optimizer
+    sched = keras.optimizers.schedules.ExponentialDecay(1e-3, decay_steps=10, decay_rate=0.5)
+    tr2 = GANTrainer(g, d, d_learning_rate=sched)
+    assert tr2.config()["d_learning_rate"]["schedule"] == "ExponentialDecay"
+    assert tr2.config()["g_learning_rate"] == pytest.approx(2e-4)
+
+
+def test_discriminator_steps_lower_its_loss_on_a_fixed_batch(trainer):
+    real = images(BATCH)
+    fake = keras.ops.convert_to_numpy(trainer.generator(trainer.fixed_noise[:BATCH], training=False))
+    before = trainer.evaluate_d_loss(real, fake)
+    g_before = trainable(trainer.generator)
+    for _ in range(5):
+        out = trainer.train_step(real, update_generator=False)
+    after = trainer.evaluate_d_loss(real, fake)
+    assert set(out) == {"d_loss"}
+    assert after < before - 0.05, (before, after)
+    assert same(g_before, trainable(trainer.generator))  # the generator was not updated (BN statistics may move)
+    assert trainer.step == 5
+
+
+@pytest.mark.parametrize("update", ["simultaneous", "alternating"])
+def test_full_step_updates_both_models_and_returns_finite_losses(trainer, update):
+    trainer.update = update
+    try:
+        g_before, d_before = weights(trainer.generator), weights(trainer.discriminator)
+        out = trainer.train_step(images(BATCH))
+    finally:
+        trainer.update = "simultaneous"
+    assert set(out) == {"d_loss", "g_loss"} and all(math.isfinite(v) for v in out.values())
+    assert not same(g_before, weights(trainer.generator))
+    assert not same(d_before, weights(trainer.discriminator))
+    assert int(trainer.g_optimizer.iterations) == 1 and int(trainer.d_optimizer.iterations) == 1
+
+
+def test_compiled_alternating_step_draws_fresh_noise_for_the_generator(trainer):
+    state = lambda: keras.ops.convert_to_numpy(trainer._noise_seed.state).copy()  # noqa: E731
+    s0 = state()
+    trainer.train_step(images(BATCH))
+    one_draw = state() - s0
+    trainer.update = "alternating"
+    try:
+        s1 = state()
+        trainer.train_step(images(BATCH))
+        assert np.array_equal(state() - s1, 2 * one_draw) and one_draw.any()
+        trainer.update = "bogus"
+        with pytest.raises(ValueError, match=r"update must be one of simultaneous, alternating, got 'bogus'"):
+            trainer.train_step(images(BATCH))
+    finally:
+        trainer.update = "simultaneous"
+
+
+def test_simultaneous_step_uses_one_forward_pass_for_both_losses():
+    """On the first step both losses come from the initial models, so they match a hand computation."""
+    g, d = small_gan()
+    tr = GANTrainer(g, d, seed=5)
+    z = keras.ops.convert_to_numpy(keras.random.normal((BATCH, 8), seed=keras.random.SeedGenerator(5)))
+    real = images(BATCH)
+    fake_logits = d(g(z, training=True), training=True)
+    expect_d = float(training.discriminator_loss(d(real, training=True), fake_logits))
+    expect_g = float(training.generator_loss(fake_logits))
+    out = tr.train_step(real)
+    assert out["d_loss"] == pytest.approx(expect_d, rel=1e-4) and out["g_loss"] == pytest.approx(expect_g, rel=1e-4)
+
+
+def test_unknown_update_rule_is_named():
+    with pytest.raises(ValueError, match=r"update must be one of simultaneous, alternating, got 'adversarial'"):
+        GANTrainer(*small_gan(), update="adversarial")
+
+
+class _Spy:
+    """Stands in for the generator and records the batch size of every noise batch it is given."""
+
+    def __init__(self, model):
+        self.model, self.sizes = model, []
+
+    def __call__(self, z, training=False):
+        self.sizes.append(int(z.shape[0]))
+        return self.model(z, training=training)
+
+    @property
+    def trainable_variables(self):
+        return self.model.trainable_variables
+
+
+@pytest.mark.parametrize("update,calls", [("simultaneous", 1), ("alternating", 2)])
+def test_noise_batch_follows_the_smaller_last_batch(trainer, update, calls):
+    import tensorflow as tf
+
+    trainer.update = update
+    spy = _Spy(trainer.generator)
+    trainer.generator = spy
+    tf.config.run_functions_eagerly(True)  # so that the spy sees concrete shapes
+    try:
+        trainer.train_step(images(BATCH))
+        trainer.train_step(images(7))
+    finally:
+        tf.config.run_functions_eagerly(False)
+        trainer.generator = spy.model
+        trainer.update = "simultaneous"
+    assert spy.sizes == [BATCH] * calls + [7] * calls  # alternating draws one noise batch for D, one for G
+
+
+# --------------------------------------------------------------------------- fit, checkpoints, resume
+
+
+def test_fit_history_counts_callbacks_and_progress(trainer, capsys):
+    seen = []
+    grids = training.SampleGrid()
+    result = trainer.fit(images(), 2, batch_size=BATCH, callbacks=[lambda tr, log: seen.append(dict(log)), grids])
+    assert result.stopped == "completed" and result.epochs_done == 2
+    assert result.steps == 2 * STEPS_PER_EPOCH == trainer.step
+    assert result.history["epoch"] == [1, 2]
+    assert result.history["step"] == [STEPS_PER_EPOCH, 2 * STEPS_PER_EPOCH]
+    assert all(math.isfinite(v) for v in result.history["d_loss"] + result.history["g_loss"])
+    assert all(s > 0 for s in result.history["seconds"])
+    # images/s counts every real image, the last smaller batch included
+    ips = result.history["images_per_s"]
+    assert ips[1] == pytest.approx(N_IMAGES / result.history["seconds"][1])
+    assert result.images_per_s > 0 and result.seconds >= sum(result.history["seconds"]) * 0.99
+    assert [log["epoch"] for log in seen] == [1, 2] and seen[0]["d_loss"] == result.history["d_loss"][0]
+    assert sorted(grids.grids) == [1, 2] and grids.grids[2].shape == (64, 28, 28)
+    assert result.checkpoint is None
+    err = capsys.readouterr().err
+    assert "epoch 1/2" in err and "epoch 2/2" in err and "img/s" in err
+    trainer.fit(images(), 3, batch_size=BATCH, verbose=False)
+    assert capsys.readouterr().err == "" and trainer.epoch == 3
+
+
+def test_fit_accepts_a_tf_data_dataset_with_labels(trainer):
+    x = images()
+    ds = training.make_dataset(x, np.zeros(len(x), np.int64), batch_size=BATCH, drop_remainder=False)
+    result = trainer.fit(ds, 1, verbose=False)
+    assert result.steps == STEPS_PER_EPOCH
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    ({"epochs": 0}, ValueError, r"epochs must be a positive integer, got 0"),
+    ({"checkpoint_every": 0, "out_dir": "x"}, ValueError, r"checkpoint_every must be a positive integer \(or None\), got 0"),
+    ({"checkpoint_every": 2}, ValueError, r"checkpoint_every needs out_dir"),
+    ({"keep_last": 0}, ValueError, r"keep_last must be a positive integer \(or None\), got 0"),
+    ({"time_budget_s": -1}, ValueError, r"time_budget_s must be > 0 seconds \(or None\), got -1"),
+    ({"data": np.zeros((4, 28, 28), np.uint8)}, ValueError, r"floats in \[-1, 1\], got uint8"),
+    ({"data": np.zeros((4, 32, 32), np.float32)}, ValueError, r"shape \(n, 28, 28\) or \(n, 28, 28, 1\), got \(4, 32, 32\)"),
+    ({"data": [[0.0]]}, TypeError, r"NumPy array of images or a tf.data.Dataset, got list"),
+])
+def test_fit_bad_arguments(trainer, kwargs, exc, match):
+    args = {"data": images(8), "epochs": 1, **kwargs}
+    with pytest.raises(exc, match=match):
+        trainer.fit(args.pop("data"), args.pop("epochs"), verbose=False, **args)
+    assert trainer.step == 0
+
+
+def test_final_epoch_is_checkpointed_even_off_the_period(trainer, tmp_path):
+    result = trainer.fit(images(), 3, batch_size=BATCH, out_dir=tmp_path, checkpoint_every=2, keep_last=None, verbose=False)
+    ckpts = training.list_checkpoints(tmp_path)
+    assert [p.name for p in ckpts] == ["ckpt-00002", "ckpt-00003"]
+    assert result.checkpoint == ckpts[-1] == training.latest_checkpoint(tmp_path)
+    state = json.loads((ckpts[-1] / "state.json").read_text())
+    assert state["epoch"] == 3 and state["step"] == 3 * STEPS_PER_EPOCH
+    assert state["config"]["generator"] == "mlp_generator" and state["config"]["latent_dim"] == 8
+    names = sorted(p.name for p in ckpts[-1].iterdir())
+    assert names == ["discriminator.weights.h5", "generator.weights.h5", "optimizers.npz", "state.json"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]  # no temporary leftovers
+
+
+def test_keep_last_prunes_old_checkpoints(trainer, tmp_path):
+    trainer.fit(images(), 3, batch_size=BATCH, out_dir=tmp_path, checkpoint_every=1, keep_last=1, verbose=False)
+    assert [p.name for p in training.list_checkpoints(tmp_path)] == ["ckpt-00003"]
+
+
+def test_resume_restores_weights_optimizer_and_continues_the_step_counter(trainer, tmp_path):
+    first = trainer.fit(images(), 2, batch_size=BATCH, out_dir=tmp_path, verbose=False)
+    saved_g = weights(trainer.generator)
+    saved_iterations = int(trainer.g_optimizer.iterations)
+    # Forget everything in memory: scramble the weights and counters, as a new process would have them.
+    trainer.generator.set_weights([np.zeros_like(w) for w in saved_g])
+    trainer.g_optimizer.iterations.assign(0)
+    trainer.epoch = trainer.step = 0
+    state = trainer.restore(first.checkpoint)
+    assert state["epoch"] == 2 and trainer.step == 2 * STEPS_PER_EPOCH
+    assert same(saved_g, weights(trainer.generator)) and int(trainer.g_optimizer.iterations) == saved_iterations
+    trainer.epoch = trainer.step = 0
+    again = trainer.fit(images(), 3, batch_size=BATCH, out_dir=tmp_path, verbose=False)
+    assert again.history["epoch"] == [3]  # only the missing epoch ran
+    assert again.history["step"] == [3 * STEPS_PER_EPOCH] and again.steps == 3 * STEPS_PER_EPOCH
+    assert json.loads((training.latest_checkpoint(tmp_path) / "state.json").read_text())["step"] == 3 * STEPS_PER_EPOCH
+    # resume=False starts over from the counters in memory, nothing is loaded
+    trainer.epoch = trainer.step = 0
+    fresh = trainer.fit(images(), 1, batch_size=BATCH, out_dir=tmp_path / "other", resume=False, verbose=False)
+    assert fresh.steps == STEPS_PER_EPOCH
+
+
+def test_already_done_run_just_reports(trainer, tmp_path):
+    trainer.fit(images(), 1, batch_size=BATCH, out_dir=tmp_path, verbose=False)
+    trainer.epoch = trainer.step = 0
+    result = trainer.fit(images(), 1, batch_size=BATCH, out_dir=tmp_path, verbose=False)
+    assert result.history["epoch"] == [] and result.epochs_done == 1 and result.steps == STEPS_PER_EPOCH
+
+
+def test_restore_refuses_other_models_and_incomplete_folders(trainer, tmp_path):
+    ckpt = trainer.save_checkpoint(tmp_path)
+    other = GANTrainer(models.build_mlp_generator(4, hidden=(16, 32)), models.build_mlp_discriminator(hidden=(32, 16)))
+    with pytest.raises(ValueError, match=r"holds latent_dim=8, but this trainer has 4"):
+        other.restore(ckpt)
+    (tmp_path / "ckpt-00009").mkdir()  # no state.json: a crashed write, ignored
+    (tmp_path / ".tmp-ckpt-00010-abc").mkdir()
+    assert training.latest_checkpoint(tmp_path) == ckpt
+    with pytest.raises(FileNotFoundError, match=r"ckpt-00009 is not a complete checkpoint"):
+        trainer.restore(tmp_path / "ckpt-00009")
+    assert training.latest_checkpoint(tmp_path / "missing") is None and training.list_checkpoints(tmp_path / "missing") == []
+
+
+def test_crash_while_saving_leaves_no_partial_checkpoint(trainer, tmp_path, monkeypatch):
+    good = trainer.save_checkpoint(tmp_path)
+    trainer.epoch = 1
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(trainer.discriminator, "save_weights", crash)
+    with pytest.raises(OSError, match="disk full"):
+        trainer.save_checkpoint(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [good.name]
+
+
+def test_time_budget_stops_after_the_epoch_and_saves(trainer, tmp_path):
+    result = trainer.fit(images(), 5, batch_size=BATCH, out_dir=tmp_path, time_budget_s=1e-6, verbose=False)
+    assert result.stopped == "time_budget" and result.epochs_done == 1 and result.steps == STEPS_PER_EPOCH
+    assert result.checkpoint == training.latest_checkpoint(tmp_path) and result.checkpoint.name == "ckpt-00001"
+
+
+def test_non_finite_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(trainer, tmp_path):
+    import tensorflow as tf
+
+    trainer.fit(images(), 1, batch_size=BATCH, out_dir=tmp_path, verbose=False)
+    good = training.latest_checkpoint(tmp_path)
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in good.iterdir()}
+    bad = images()
+    bad[BATCH + 3, 5, 5] = np.nan  # poisons the second batch of the (unshuffled) epoch
+    ds = tf.data.Dataset.from_tensor_slices(bad).batch(BATCH)
+    with pytest.raises(DivergenceError, match=rf"non-finite loss at step {STEPS_PER_EPOCH + 2} \(epoch 2\)") as info:
+        trainer.fit(ds, 3, out_dir=tmp_path, checkpoint_every=1, verbose=False)
+    assert info.value.step == STEPS_PER_EPOCH + 2 and info.value.epoch == 2 and info.value.checkpoint == good
+    assert not math.isfinite(info.value.losses["d_loss"])
+    assert training.list_checkpoints(tmp_path) == [good]
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in good.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]
+
+
+def test_huge_learning_rate_triggers_the_guard(trainer):
+    trainer.d_optimizer.learning_rate.assign(1e30)  # the fixture restores it for the next test
+    trainer.g_optimizer.learning_rate.assign(1e30)
+    with pytest.raises(DivergenceError, match=r"non-finite loss at step \d+") as info:
+        trainer.fit(images(), 20, batch_size=BATCH, verbose=False)
+    assert info.value.step == trainer.step and info.value.checkpoint is None
+
+
+def test_train_gan_builds_and_trains(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match=r"data must be images in \[-1, 1\].*got None"):
+        training.train_gan("mlp")
+    with pytest.raises(ValueError, match=r"arch must be one of mlp, dcgan, got 'gan'"):
+        training.train_gan("gan", images(8))
+    asked = []
+
+    def small_build_gan(arch, latent_dim):  # the full-size MLP would cost seconds to trace
+        asked.append((arch, latent_dim))
+        return small_gan()
+
+    monkeypatch.setattr(models, "build_gan", small_build_gan)
+    tr, result = training.train_gan("mlp", images(64), 1, latent_dim=8, batch_size=BATCH, verbose=False, out_dir=tmp_path)
+    assert asked == [("mlp", 8)] and tr.latent_dim == 8
+    assert result.steps == 2 and result.checkpoint.name == "ckpt-00001"
+    assert os.path.isfile(result.checkpoint / "generator.weights.h5")
