@@ -1,26 +1,15 @@
 import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from helpers import data, metrics
-from helpers.data import MnistError
 from helpers.metrics import JudgeCacheError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
+from tests.support import real_mnist
+
 TINY = dict(epochs=2, subset=1000, test_subset=500, batch_size=64)
-
-
-def real_mnist() -> Path:
-    """The real MNIST file, wherever the loader finds it (CI points MNIST_PATH at ../shared)."""
-    try:
-        return data.find_mnist(download_if_missing=False)
-    except MnistError:
-        if SHARED.is_file():
-            return SHARED
-        pytest.skip("no local MNIST copy; set MNIST_PATH to run the real-data tests")
 
 
 # ----------------------------------------------------------------------------- Fréchet distance

@@ -1,5 +1,4 @@
 import ipywidgets as W
-import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
