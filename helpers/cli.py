@@ -1,0 +1,312 @@
+"""The command line, ``python -m helpers <command>``: train a GAN, sample from it, judge the samples.
+
+* ``train-gan``: train the MLP or DCGAN GAN on MNIST (in ``[-1, 1]``) with :class:`helpers.training.GANTrainer`,
+  checkpointing into ``--out`` and resuming from it; ``--epochs`` is the total to reach, counting resumed ones.
+* ``sample``: restore the latest checkpoint of a run and save ``N`` images as a uint8 ``N×28×28`` ``.npy``.
+* ``evaluate``: score such a file with the MNIST judge (:func:`helpers.metrics.load_judge`).
+
+Exit codes: 0 success, 1 a runtime failure (missing run or file, bad array, divergence, MNIST not found),
+2 a bad command line. Failures print one ``error: …`` line on stderr, never a traceback.
+TensorFlow is imported only by the commands that need it, so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from helpers.data import MnistError, load_mnist
+from helpers.metrics import JudgeCacheError, JudgeConfig, judge_dir, load_judge
+
+PROG = "python -m helpers"
+ARCHS = ("mlp", "dcgan")  # as helpers.models.ARCHS (not imported: that would load Keras for --help)
+MNIST_TRAIN = 60_000
+JUDGE_MINUTES = 2
+
+
+class CLIError(Exception):
+    """A runtime failure the user can fix; its message is printed as one line and the exit code is 1."""
+
+
+# --------------------------------------------------------------------------- argument types
+
+
+def positive_int(text: str) -> int:
+    """Argparse type: an integer of 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (1 or more), got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (1 or more), got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """Argparse type: an integer of 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer (0 or more), got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer (0 or more), got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """Argparse type: a finite number greater than 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
+    if not np.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def subset_size(text: str) -> int:
+    """Argparse type: a number of MNIST training examples, 1 to 60000."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer from 1 to {MNIST_TRAIN}, got {text!r}") from None
+    if not 1 <= value <= MNIST_TRAIN:
+        raise argparse.ArgumentTypeError(f"must be an integer from 1 to {MNIST_TRAIN}, got {value}")
+    return value
+
+
+# --------------------------------------------------------------------------- the parser
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Help layout that keeps each command and its one-line help on one line."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=24, width=100)
+        self._action_max_length = 14  # argparse measures sub-commands one indent short
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its three sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        formatter_class=_Formatter,
+        description="Train, sample and judge MNIST GANs without a notebook.",
+        epilog="Exit codes: 0 ok, 1 runtime failure, 2 bad command line. "
+        f"'{PROG} <command> --help' describes a command.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="<command>", title="commands")
+    sub.required = True
+
+    t = sub.add_parser("train-gan", help="train a GAN on MNIST, checkpointing (and resuming) in --out",
+                       description="Train a GAN on MNIST in [-1, 1]. --epochs is the total to reach: a rerun "
+                       "on the same --out resumes from its latest checkpoint and trains the remaining epochs.")
+    t.add_argument("--arch", choices=ARCHS, required=True, help="the models (helpers.models.build_gan)")
+    t.add_argument("--epochs", type=positive_int, required=True, help="total epochs to reach (resumed ones count)")
+    t.add_argument("--batch-size", type=positive_int, default=128, help="images per step (default 128)")
+    t.add_argument("--lr-g", type=positive_float, default=2e-4, help="generator Adam learning rate (default 2e-4)")
+    t.add_argument("--lr-d", type=positive_float, default=2e-4, help="discriminator Adam learning rate (default 2e-4)")
+    t.add_argument("--time-budget", type=positive_float, default=None, metavar="MINUTES",
+                   help="stop after the epoch that crosses this many minutes (and save)")
+    t.add_argument("--subset", type=subset_size, default=None, metavar="N",
+                   help=f"use the first N MNIST training images (1 to {MNIST_TRAIN}; default all)")
+    t.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="K",
+                   help="also save every K epochs (the last epoch is always saved)")
+    t.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
+    t.add_argument("--out", type=Path, required=True, metavar="DIR", help="run directory for checkpoints")
+    t.set_defaults(func=cmd_train_gan)
+
+    s = sub.add_parser("sample", help="draw N images from a run's latest checkpoint into a .npy file",
+                       description="Restore the latest checkpoint in --run and save N generated images "
+                       "as a uint8 array of shape N×28×28.")
+    s.add_argument("--run", type=Path, required=True, metavar="DIR", help="a train-gan output directory")
+    s.add_argument("--n", type=positive_int, required=True, help="how many images (1 or more)")
+    s.add_argument("--out", type=Path, required=True, metavar="FILE.npy", help="where to write the array")
+    s.add_argument("--seed", type=non_negative_int, default=0, help="noise seed (default 0)")
+    s.set_defaults(func=cmd_sample)
+
+    e = sub.add_parser("evaluate", help="score a .npy of generated digits with the MNIST judge (FID, IS, ...)",
+                       description="Print the judge's figures (FID, Inception Score, class coverage, "
+                       "confidence, n) for a uint8 array of shape N×28×28 or N×28×28×1.")
+    e.add_argument("file", type=Path, metavar="FILE.npy", help="images written by 'sample' (N >= 2)")
+    e.add_argument("--reference", choices=("test",), default="test",
+                   help="the FID reference set (default: the MNIST test set)")
+    e.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _keras():
+    """Import Keras with TensorFlow's start-up noise silenced (only the commands that train or sample need it)."""
+    from helpers.config import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    return keras
+
+
+def checkpoint_arch(checkpoint: Path) -> tuple[str, int]:
+    """The architecture (``mlp``/``dcgan``) and latent size saved in a checkpoint's ``state.json``."""
+    from helpers.training import STATE_FILE
+
+    try:
+        config = json.loads((checkpoint / STATE_FILE).read_text())["config"]
+        name, latent = str(config["generator"]), int(config.get("latent_dim", 100))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CLIError(f"checkpoint {checkpoint} has an unreadable {STATE_FILE} ({type(exc).__name__}: {exc})") from exc
+    arch = name.removesuffix("_generator")
+    if arch not in ARCHS:
+        raise CLIError(f"checkpoint {checkpoint} holds generator {name!r}, not one of {', '.join(a + '_generator' for a in ARCHS)}")
+    return arch, latent
+
+
+def grid_image(images: np.ndarray, ncols: int = 8) -> np.ndarray:
+    """Tile uint8 ``N×H×W`` images into one ``rows·H × ncols·W`` uint8 picture (blank cells are black)."""
+    n, h, w = images.shape
+    rows = -(-n // ncols)
+    canvas = np.zeros((rows * h, ncols * w), dtype=np.uint8)
+    for i, img in enumerate(images):
+        r, c = divmod(i, ncols)
+        canvas[r * h:(r + 1) * h, c * w:(c + 1) * w] = img
+    return canvas
+
+
+def save_grid_png(images: np.ndarray, path: Path) -> Path:
+    """Save images as a grey PNG grid (matplotlib's image writer, no GUI backend needed)."""
+    from matplotlib import image as mpimg
+
+    mpimg.imsave(path, grid_image(images), cmap="gray", vmin=0, vmax=255)
+    return path
+
+
+def load_images(path: Path) -> np.ndarray:
+    """Read a ``.npy`` of uint8 images ``N×28×28`` or ``N×28×28×1`` (N >= 2); :class:`CLIError` says what is wrong."""
+    if not path.is_file():
+        raise CLIError(f"{path} does not exist (write one with '{PROG} sample')")
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise CLIError(f"{path} is not a readable .npy array ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(x, np.ndarray):
+        raise CLIError(f"{path} holds an archive of several arrays, expected one uint8 array N×28×28")
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim != 3 or x.shape[1:] != (28, 28) or x.dtype != np.uint8 or len(x) < 2:
+        raise CLIError(f"{path} holds a {x.dtype} array of shape {x.shape}; expected uint8 of shape "
+                       f"N×28×28 or N×28×28×1 with N >= 2")
+    return x
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_train_gan(args: argparse.Namespace) -> int:
+    """``train-gan``: train (or resume) a GAN, save checkpoints and a sample grid, print a summary line."""
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} exists and is not a directory")
+    (x, _), _ = load_mnist(scale="-1-1", subset=args.subset)
+    keras = _keras()
+    from helpers.models import build_gan
+    from helpers.training import DivergenceError, GANTrainer, latest_checkpoint
+
+    latent = 100
+    ckpt = latest_checkpoint(out)
+    if ckpt is not None:
+        arch, latent = checkpoint_arch(ckpt)
+        if arch != args.arch:
+            raise CLIError(f"{out} holds a {arch} run ({ckpt.name}), not {args.arch}; "
+                           f"use --arch {arch} to resume it or another --out for a new run")
+        # GANTrainer.fit restores it and says "resumed from <ckpt> (epoch, step)" on stderr.
+    keras.utils.set_random_seed(args.seed)
+    g, d = build_gan(args.arch, latent)
+    trainer = GANTrainer(g, d, g_learning_rate=args.lr_g, d_learning_rate=args.lr_d, seed=args.seed)
+    _err(f"training {args.arch} GAN on {len(x)} MNIST images to epoch {args.epochs}, batch {args.batch_size}, "
+         f"lr_g {args.lr_g:g}, lr_d {args.lr_d:g}" + (f", budget {args.time_budget:g} min" if args.time_budget else ""))
+    try:
+        result = trainer.fit(
+            x, args.epochs, batch_size=args.batch_size, out_dir=out, checkpoint_every=args.checkpoint_every,
+            resume=True, time_budget_s=None if args.time_budget is None else args.time_budget * 60.0, verbose=True,
+        )
+    except DivergenceError as exc:
+        last = exc.checkpoint if exc.checkpoint is not None else "none (nothing was saved)"
+        raise CLIError(f"training diverged at step {exc.step} (epoch {exc.epoch}): a loss became NaN or inf; "
+                       f"last good checkpoint: {last}. Try lower --lr-g/--lr-d.") from exc
+    grid = save_grid_png(trainer.sample_grid(), out / f"samples-epoch-{trainer.epoch:05d}.png")
+    this_run = len(result.history["epoch"])
+    print(f"{args.arch}: epoch {result.epochs_done}/{args.epochs} ({this_run} this run), steps {result.steps}, "
+          f"{result.seconds:.1f} s, {result.images_per_s:.0f} images/s, stopped: {result.stopped}, "
+          f"checkpoint {result.checkpoint}, grid {grid}", flush=True)
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """``sample``: restore a run's latest checkpoint and write ``n`` uint8 images to a ``.npy``."""
+    run: Path = args.run
+    if not run.is_dir():
+        raise CLIError(f"run directory {run} does not exist (train one with '{PROG} train-gan --out {run}')")
+    _keras()  # before helpers.training imports Keras, so TensorFlow starts quietly
+    from helpers.training import latest_checkpoint
+
+    ckpt = latest_checkpoint(run)
+    if ckpt is None:
+        raise CLIError(f"run directory {run} holds no checkpoint (no complete ckpt-* folder)")
+    arch, latent = checkpoint_arch(ckpt)
+    from helpers.models import build_gan
+    from helpers.training import GANTrainer, sample
+
+    g, d = build_gan(arch, latent)
+    GANTrainer(g, d).restore(ckpt)
+    images = sample(g, args.n, seed=args.seed)
+    out = args.out if args.out.suffix == ".npy" else args.out.with_name(args.out.name + ".npy")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(out, images)
+    print(f"wrote {out}: {images.dtype} {images.shape} from {arch} {ckpt}", flush=True)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``evaluate``: load the images and the judge, print FID, IS, coverage, confidence and n."""
+    images = load_images(args.file)
+    cache = judge_dir() / f"{JudgeConfig().key()}.npz"
+    if not cache.exists():
+        _err(f"training the MNIST judge on first use (about {JUDGE_MINUTES} minutes on a CPU); "
+             f"it is cached in {cache.parent}")
+    judge = load_judge()
+    report = judge.evaluate(images, reference=args.reference)
+    print(f"FID {report.fid:.2f} | IS {report.inception_score:.2f} | coverage {report.coverage:.2f} | "
+          f"confidence {report.confidence:.3f} | n {report.n}", flush=True)
+    print("class counts 0-9: " + " ".join(str(c) for c in report.class_counts), flush=True)
+    return 0
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2, message already printed)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return args.func(args)
+    except (CLIError, MnistError, JudgeCacheError) as exc:
+        _err(f"error: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        _err("error: interrupted")
+        return 130

@@ -1,0 +1,337 @@
+import contextlib
+import io
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import cli, data, metrics
+from helpers.data import MnistError
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
+REPO = Path(__file__).resolve().parents[1]
+TINY_TRAIN = ["--arch", "mlp", "--subset", "256", "--batch-size", "64"]  # 4 steps an epoch
+
+
+def real_mnist() -> Path:
+    """The real MNIST file, wherever the loader finds it (CI points MNIST_PATH at ../shared)."""
+    try:
+        return data.find_mnist(download_if_missing=False)
+    except MnistError:
+        if SHARED.is_file():
+            return SHARED
+        pytest.skip("no local MNIST copy; set MNIST_PATH to run the command-line tests")
+
+
+def run_main(argv) -> tuple[int, str, str]:
+    """Call cli.main in-process; return (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def state(ckpt: Path) -> dict:
+    return json.loads((ckpt / "state.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def mnist_path():
+    path = real_mnist()
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MNIST_PATH", str(path))
+    yield path
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def trained(mnist_path, tmp_path_factory):
+    """One epoch of the MLP GAN on 256 digits, trained through the command line."""
+    run = tmp_path_factory.mktemp("cli") / "run"
+    code, out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "1", "--seed", "3", "--out", run])
+    assert code == 0, err
+    return run, out, err
+
+
+@pytest.fixture
+def run_copy(trained, tmp_path):
+    """A private copy of the trained run (tests that train more must not change the shared one)."""
+    dest = tmp_path / "run"
+    shutil.copytree(trained[0], dest)
+    return dest
+
+
+# ----------------------------------------------------------------------------- train-gan
+
+
+def test_train_writes_checkpoint_grid_and_summary(trained):
+    run, out, err = trained
+    ckpts = sorted(p.name for p in run.glob("ckpt-*"))
+    assert ckpts == ["ckpt-00001"]
+    s = state(run / "ckpt-00001")
+    assert (s["epoch"], s["step"]) == (1, 4)  # 256 images / batch 64
+    assert s["config"]["generator"] == "mlp_generator" and s["config"]["seed"] == 3
+    png = run / "samples-epoch-00001.png"
+    assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = out.strip().splitlines()[-1]
+    for piece in ("epoch 1/1", "steps 4", " s,", "images/s", "stopped: completed"):
+        assert piece in summary
+    assert float(re.search(r"([\d.]+) images/s", summary).group(1)) > 0
+    assert "epoch 1/1" in err and "resumed" not in err  # progress on stderr, a fresh run
+
+
+def test_second_train_resumes_and_continues_the_step_counter(run_copy):
+    code, out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "2", "--out", run_copy])
+    assert code == 0, err
+    assert "resumed from" in err and "ckpt-00001" in err
+    s = state(run_copy / "ckpt-00002")
+    assert (s["epoch"], s["step"]) == (2, 8)
+    assert "epoch 2/2 (1 this run)" in out and "steps 8" in out
+
+
+def test_resume_with_another_arch_is_a_clear_error(run_copy):
+    code, out, err = run_main(["train-gan", "--arch", "dcgan", "--epochs", "2", "--subset", "64", "--out", run_copy])
+    assert code == 1 and out == ""
+    assert err.startswith("error: ") and "holds a mlp run" in err and "--arch mlp" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (run_copy / "ckpt-00002").exists()
+
+
+def test_time_budget_stops_after_the_crossing_epoch_and_saves(mnist_path, tmp_path):
+    run = tmp_path / "budget"
+    code, out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "5", "--time-budget", "0.0001", "--out", run])
+    assert code == 0, err
+    assert sorted(p.name for p in run.glob("ckpt-*")) == ["ckpt-00001"]
+    assert "stopped: time_budget" in out and "time budget" in err
+
+
+def test_divergence_names_the_step_and_last_good_checkpoint(run_copy, monkeypatch):
+    from helpers.training import GANTrainer
+
+    def nan_step(self, real, update_generator=True):
+        self.step += 1
+        return {"d_loss": math.nan, "g_loss": math.nan}
+
+    monkeypatch.setattr(GANTrainer, "train_step", nan_step)
+    code, out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "3", "--out", run_copy])
+    assert code == 1 and "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: training diverged at step 5 (epoch 2)")
+    assert str(run_copy / "ckpt-00001") in last
+    assert not (run_copy / "ckpt-00002").exists()
+
+
+def test_train_reports_missing_mnist_without_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_PATH", str(tmp_path / "nowhere.npz"))
+    code, _, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "1", "--out", tmp_path / "run"])
+    assert code == 1 and "nowhere.npz" in err and "Traceback" not in err
+
+
+def test_train_out_that_is_a_file_is_an_error(mnist_path, tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    code, _, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "1", "--out", f])
+    assert code == 1 and "is not a directory" in err
+
+
+# ----------------------------------------------------------------------------- sample
+
+
+def test_sample_writes_uint8_images_deterministically(trained, tmp_path):
+    run = trained[0]
+    code, out, err = run_main(["sample", "--run", run, "--n", "7", "--out", tmp_path / "a.npy", "--seed", "1"])
+    assert code == 0, err
+    a = np.load(tmp_path / "a.npy")
+    assert a.dtype == np.uint8 and a.shape == (7, 28, 28) and "ckpt-00001" in out
+    run_main(["sample", "--run", run, "--n", "7", "--out", tmp_path / "b.npy", "--seed", "1"])
+    run_main(["sample", "--run", run, "--n", "7", "--out", tmp_path / "sub" / "c", "--seed", "2"])
+    np.testing.assert_array_equal(a, np.load(tmp_path / "b.npy"))
+    assert not np.array_equal(a, np.load(tmp_path / "sub" / "c.npy"))  # suffix added, folder created
+
+
+def test_sample_missing_run_and_empty_run_are_errors(tmp_path):
+    code, _, err = run_main(["sample", "--run", tmp_path / "absent", "--n", "3", "--out", tmp_path / "x.npy"])
+    assert code == 1 and "absent does not exist" in err and "Traceback" not in err
+    (tmp_path / "empty").mkdir()
+    code, _, err = run_main(["sample", "--run", tmp_path / "empty", "--n", "3", "--out", tmp_path / "x.npy"])
+    assert code == 1 and "holds no checkpoint" in err
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_checkpoint_arch_reads_the_saved_config(trained, tmp_path):
+    assert cli.checkpoint_arch(trained[0] / "ckpt-00001") == ("mlp", 100)
+    bad = tmp_path / "ckpt-00001"
+    bad.mkdir()
+    (bad / "state.json").write_text(json.dumps({"epoch": 1, "step": 1, "config": {"generator": "vae"}}))
+    with pytest.raises(cli.CLIError, match="'vae'"):
+        cli.checkpoint_arch(bad)
+    (bad / "state.json").write_text("{not json")
+    with pytest.raises(cli.CLIError, match="unreadable"):
+        cli.checkpoint_arch(bad)
+
+
+# ----------------------------------------------------------------------------- evaluate
+
+
+@pytest.fixture(scope="module")
+def tiny_judge(mnist_path, tmp_path_factory):
+    """A real judge trained in seconds on 500 digits (reference: 200 test digits), in a temporary data folder."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HELPERS_DATA_DIR", str(tmp_path_factory.mktemp("judge_data")))
+    try:
+        return metrics.load_judge(epochs=1, subset=500, test_subset=200, batch_size=64, data_path=mnist_path)
+    finally:
+        mp.undo()
+
+
+def test_evaluate_prints_the_real_judges_figures(tiny_judge, mnist_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("HELPERS_DATA_DIR", str(tmp_path))  # no default judge cached here: first-use message
+    monkeypatch.setattr(cli, "load_judge", lambda: tiny_judge)
+    digits = data.load_mnist(mnist_path, scale=None, subset=300)[0][0]
+    np.save(tmp_path / "digits.npy", digits[..., None])  # N×28×28×1 is accepted too
+    noise = np.random.default_rng(0).integers(0, 256, (300, 28, 28), dtype=np.uint8)
+    np.save(tmp_path / "noise.npy", noise)
+
+    code, out, err = run_main(["evaluate", tmp_path / "digits.npy"])
+    assert code == 0, err
+    assert "training the MNIST judge" in err and "2 minutes" in err
+    expected = tiny_judge.evaluate(digits)
+    line = out.splitlines()[0]
+    assert line == (f"FID {expected.fid:.2f} | IS {expected.inception_score:.2f} | coverage {expected.coverage:.2f} | "
+                    f"confidence {expected.confidence:.3f} | n 300")
+    assert "class counts 0-9: " + " ".join(map(str, expected.class_counts)) in out
+    code, out_noise, _ = run_main(["evaluate", tmp_path / "noise.npy", "--reference", "test"])
+    assert code == 0
+    fid = lambda text: float(re.search(r"FID ([\d.]+)", text).group(1))  # noqa: E731
+    assert fid(out) < fid(out_noise)  # real digits sit far closer to the test set than noise
+
+
+def test_evaluate_says_nothing_about_training_when_the_judge_is_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("HELPERS_DATA_DIR", str(tmp_path))
+    cache = metrics.judge_dir() / f"{metrics.JudgeConfig().key()}.npz"
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(b"")
+
+    class Stub:
+        def evaluate(self, images, reference="test"):
+            self.seen = (images.shape, reference)
+            return metrics.JudgeReport(1.0, 2.0, 3.0, 0.5, len(images), (len(images),) + (0,) * 9)
+
+    stub = Stub()
+    monkeypatch.setattr(cli, "load_judge", lambda: stub)
+    np.save(tmp_path / "x.npy", np.zeros((4, 28, 28), np.uint8))
+    code, out, err = run_main(["evaluate", tmp_path / "x.npy"])
+    assert code == 0 and err == "" and stub.seen == ((4, 28, 28), "test")
+    assert out.startswith("FID 1.00 | IS 2.00 | coverage 3.00 | confidence 0.500 | n 4")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "does not exist"),
+        (np.zeros((5, 28, 27), np.uint8), "shape (5, 28, 27)"),
+        (np.zeros((5, 28, 28, 3), np.uint8), "shape (5, 28, 28, 3)"),
+        (np.zeros((5, 28, 28), np.float32), "float32"),
+        (np.zeros((1, 28, 28), np.uint8), "N >= 2"),
+        (b"not an array", "not a readable .npy"),
+    ],
+)
+def test_evaluate_bad_files_are_one_line_errors(content, message, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "load_judge", lambda: pytest.fail("the judge must not load for a bad file"))
+    path = tmp_path / "x.npy"
+    if isinstance(content, np.ndarray):
+        np.save(path, content)
+    elif content is not None:
+        path.write_bytes(content)
+    code, out, err = run_main(["evaluate", path])
+    assert code == 1 and out == ""
+    assert err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_load_images_accepts_a_channel_axis(tmp_path):
+    np.save(tmp_path / "x.npy", np.full((3, 28, 28, 1), 7, np.uint8))
+    x = cli.load_images(tmp_path / "x.npy")
+    assert x.shape == (3, 28, 28) and x.dtype == np.uint8 and x.max() == 7
+    np.savez(tmp_path / "y.npz", a=np.zeros(3))
+    with pytest.raises(cli.CLIError, match="several arrays"):
+        cli.load_images(tmp_path / "y.npz")
+
+
+# ----------------------------------------------------------------------------- arguments
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train-gan", "--arch", "mlp", "--epochs", "0", "--out", "d"], "--epochs: must be a positive integer (1 or more), got 0"),
+        (["train-gan", "--arch", "mlp", "--epochs", "-3", "--out", "d"], "got -3"),
+        (["train-gan", "--arch", "mlp", "--epochs", "two", "--out", "d"], "got 'two'"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1", "--batch-size", "0", "--out", "d"], "--batch-size: must be a positive integer"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1", "--time-budget", "0", "--out", "d"], "--time-budget: must be a number > 0, got 0"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1", "--time-budget", "-2", "--out", "d"], "got -2"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1", "--lr-g", "nan", "--out", "d"], "--lr-g: must be a number > 0"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1", "--subset", "60001", "--out", "d"], "from 1 to 60000, got 60001"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1", "--seed", "-1", "--out", "d"], "non-negative integer (0 or more), got -1"),
+        (["train-gan", "--arch", "vae", "--epochs", "1", "--out", "d"], "invalid choice: 'vae'"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1"], "--out"),
+        (["sample", "--run", "d", "--n", "0", "--out", "x.npy"], "--n: must be a positive integer (1 or more), got 0"),
+        (["evaluate", "x.npy", "--reference", "train"], "invalid choice: 'train'"),
+        (["fly"], "invalid choice: 'fly'"),
+        ([], "required"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize(
+    "fn, good, bad",
+    [
+        (cli.positive_int, [("1", 1), ("128", 128)], ["0", "-1", "1.5", "x"]),
+        (cli.non_negative_int, [("0", 0), ("7", 7)], ["-1", "x"]),
+        (cli.positive_float, [("2e-4", 2e-4), ("10", 10.0)], ["0", "-1e-3", "inf", "nan", "x"]),
+        (cli.subset_size, [("1", 1), ("60000", 60000)], ["0", "60001", "x"]),
+    ],
+)
+def test_argument_types(fn, good, bad):
+    import argparse
+
+    for text, value in good:
+        assert fn(text) == value
+    for text in bad:
+        with pytest.raises(argparse.ArgumentTypeError, match=re.escape(repr(text)) if text == "x" else re.escape(text)):
+            fn(text)
+
+
+def test_build_parser_defaults():
+    args = cli.build_parser().parse_args(["train-gan", "--arch", "dcgan", "--epochs", "3", "--out", "r"])
+    assert (args.batch_size, args.lr_g, args.lr_d, args.time_budget, args.subset, args.seed) == (128, 2e-4, 2e-4, None, None, 0)
+    assert args.func is cli.cmd_train_gan and args.out == Path("r")
+
+
+def test_grid_image_and_png(tmp_path):
+    images = np.arange(3 * 2 * 2, dtype=np.uint8).reshape(3, 2, 2)
+    grid = cli.grid_image(images, ncols=2)
+    assert grid.shape == (4, 4) and grid.dtype == np.uint8
+    np.testing.assert_array_equal(grid[:2, 2:], images[1])
+    np.testing.assert_array_equal(grid[2:, 2:], 0)  # the empty cell is black
+    path = cli.save_grid_png(np.full((64, 28, 28), 255, np.uint8), tmp_path / "g.png")
+    from matplotlib import image as mpimg
+
+    assert mpimg.imread(path).shape[:2] == (224, 224)
+
+
+def test_module_help_lists_each_command_on_one_line():
+    proc = subprocess.run([sys.executable, "-m", "helpers", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    for command in ("train-gan", "sample", "evaluate"):
+        assert re.search(rf"^\s+{command}\s+\S.+$", proc.stdout, re.M), proc.stdout
+    assert "Traceback" not in proc.stderr
