@@ -280,6 +280,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``evaluate``: load the images and the judge, print FID, IS, coverage, confidence and n."""
     images = load_images(args.file)
+    _keras()  # TensorFlow starts quietly before the judge loads it
     cache = judge_dir() / f"{JudgeConfig().key()}.npz"
     if not cache.exists():
         _err(f"training the MNIST judge on first use (about {JUDGE_MINUTES} minutes on a CPU); "
