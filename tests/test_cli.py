@@ -12,21 +12,10 @@ import numpy as np
 import pytest
 
 from helpers import cli, data, metrics
-from helpers.data import MnistError
+from tests.support import real_mnist
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
 REPO = Path(__file__).resolve().parents[1]
 TINY_TRAIN = ["--arch", "mlp", "--subset", "256", "--batch-size", "64"]  # 4 steps an epoch
-
-
-def real_mnist() -> Path:
-    """The real MNIST file, wherever the loader finds it (CI points MNIST_PATH at ../shared)."""
-    try:
-        return data.find_mnist(download_if_missing=False)
-    except MnistError:
-        if SHARED.is_file():
-            return SHARED
-        pytest.skip("no local MNIST copy; set MNIST_PATH to run the command-line tests")
 
 
 def run_main(argv) -> tuple[int, str, str]:
