@@ -12,14 +12,10 @@ import keras
 import numpy as np
 from keras import layers
 
+from .validation import positive_int
+
 IMAGE_SHAPE = (28, 28, 1)
 ARCHS = ("mlp", "dcgan")
-
-
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _expect(tensor, shape: tuple, where: str) -> None:
@@ -31,9 +27,9 @@ def _expect(tensor, shape: tuple, where: str) -> None:
 
 def build_mlp_generator(latent_dim: int = 100, hidden: tuple[int, ...] = (128, 256, 512)) -> keras.Model:
     """The articles' MLP generator: Dense 128 → 256 → 512 (BatchNorm + LeakyReLU 0.2) → 784 tanh → 28×28×1."""
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    latent_dim = positive_int("latent_dim", latent_dim)
     for h in hidden:
-        _check_positive_int("each hidden width", h)
+        positive_int("each hidden width", h)
     z = keras.Input(shape=(latent_dim,), name="z")
     x = z
     for i, width in enumerate(hidden):
@@ -50,7 +46,7 @@ def build_mlp_generator(latent_dim: int = 100, hidden: tuple[int, ...] = (128, 2
 def build_mlp_discriminator(hidden: tuple[int, ...] = (256, 128)) -> keras.Model:
     """The articles' MLP discriminator: 784 → 256 → 128 (LeakyReLU 0.2) → 1 logit."""
     for h in hidden:
-        _check_positive_int("each hidden width", h)
+        positive_int("each hidden width", h)
     img = keras.Input(shape=IMAGE_SHAPE, name="image")
     x = layers.Flatten(name="flatten")(img)
     _expect(x, (None, 784), "mlp discriminator input")
@@ -64,7 +60,7 @@ def build_mlp_discriminator(hidden: tuple[int, ...] = (256, 128)) -> keras.Model
 
 def build_dcgan_generator(latent_dim: int = 100) -> keras.Model:
     """TensorFlow tutorial's DCGAN generator: Dense 7·7·256 → ConvT 128 (s1) → 64 (s2) → 1 (s2, tanh)."""
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    latent_dim = positive_int("latent_dim", latent_dim)
     z = keras.Input(shape=(latent_dim,), name="z")
     x = layers.Dense(7 * 7 * 256, use_bias=False, name="project")(z)
     x = layers.BatchNormalization(name="bn_0")(x)
@@ -114,7 +110,7 @@ def build_gan(arch: str, latent_dim: int = 100) -> tuple[keras.Model, keras.Mode
 
 def build_classifier(num_classes: int = 10, dropout: float = 0.5) -> keras.Model:
     """A small MNIST CNN (Conv 32 → pool → Conv 64 → pool → Dropout → Dense logits) for experiments."""
-    num_classes = _check_positive_int("num_classes", num_classes)
+    num_classes = positive_int("num_classes", num_classes)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     img = keras.Input(shape=IMAGE_SHAPE, name="image")

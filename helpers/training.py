@@ -27,6 +27,7 @@ import keras
 import numpy as np
 
 from helpers.data import make_dataset
+from helpers.validation import positive_int
 
 CHECKPOINT_PREFIX = "ckpt-"
 STATE_FILE = "state.json"
@@ -98,15 +99,6 @@ def _check_rate(name: str, value):
     return float(value)
 
 
-def _check_positive_int(name: str, value, allow_none: bool = False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        extra = " (or None)" if allow_none else ""
-        raise ValueError(f"{name} must be a positive integer{extra}, got {value!r}")
-    return int(value)
-
-
 def to_uint8(images) -> np.ndarray:
     """Map images in ``[-1, 1]`` to uint8 ``[0, 255]`` of shape ``(n, 28, 28)`` (a trailing channel is dropped)."""
     x = np.asarray(images, dtype=np.float32)
@@ -122,8 +114,8 @@ def latent_dim_of(generator: keras.Model) -> int:
 
 def sample(generator: keras.Model, n: int = GRID_SIZE, seed: int = 0, batch_size: int = 1024) -> np.ndarray:
     """Draw ``n`` images from ``generator`` with normal noise seeded by ``seed``; uint8 ``(n, 28, 28)``."""
-    n = _check_positive_int("n", n)
-    batch_size = _check_positive_int("batch_size", batch_size)
+    n = positive_int("n", n)
+    batch_size = positive_int("batch_size", batch_size)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     z = np.random.default_rng(int(seed)).standard_normal((n, latent_dim_of(generator))).astype(np.float32)
@@ -400,9 +392,9 @@ class GANTrainer:
         :class:`DivergenceError` and leaves the checkpoints as they were.
         ``callbacks`` are called after every epoch with ``(trainer, log)``.
         """
-        epochs = _check_positive_int("epochs", epochs)
-        checkpoint_every = _check_positive_int("checkpoint_every", checkpoint_every, allow_none=True)
-        keep_last = _check_positive_int("keep_last", keep_last, allow_none=True)
+        epochs = positive_int("epochs", epochs)
+        checkpoint_every = positive_int("checkpoint_every", checkpoint_every, allow_none=True)
+        keep_last = positive_int("keep_last", keep_last, allow_none=True)
         if time_budget_s is not None and not (isinstance(time_budget_s, (int, float)) and time_budget_s > 0):
             raise ValueError(f"time_budget_s must be > 0 seconds (or None), got {time_budget_s!r}")
         if checkpoint_every is not None and out_dir is None:
