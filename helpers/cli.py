@@ -36,48 +36,30 @@ class CLIError(Exception):
 # --------------------------------------------------------------------------- argument types
 
 
-def positive_int(text: str) -> int:
-    """Argparse type: an integer of 1 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer (1 or more), got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer (1 or more), got {value}")
-    return value
+def _argument_type(convert, accept, accepted: str, doc: str):
+    """An argparse type: ``convert(text)``, then ``accept(value)``; the error names the value and ``accepted``."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {accepted}, got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {accepted}, got {text}")
+        return value
+
+    parse.__doc__ = doc
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    """Argparse type: an integer of 0 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer (0 or more), got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer (0 or more), got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """Argparse type: a finite number greater than 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
-    if not np.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
-    return value
-
-
-def subset_size(text: str) -> int:
-    """Argparse type: a number of MNIST training examples, 1 to 60000."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer from 1 to {MNIST_TRAIN}, got {text!r}") from None
-    if not 1 <= value <= MNIST_TRAIN:
-        raise argparse.ArgumentTypeError(f"must be an integer from 1 to {MNIST_TRAIN}, got {value}")
-    return value
+positive_int = _argument_type(int, lambda v: v >= 1, "a positive integer (1 or more)",
+                              "Argparse type: an integer of 1 or more.")
+non_negative_int = _argument_type(int, lambda v: v >= 0, "a non-negative integer (0 or more)",
+                                  "Argparse type: an integer of 0 or more.")
+positive_float = _argument_type(float, lambda v: bool(np.isfinite(v)) and v > 0, "a number > 0",
+                                "Argparse type: a finite number greater than 0.")
+subset_size = _argument_type(int, lambda v: 1 <= v <= MNIST_TRAIN, f"an integer from 1 to {MNIST_TRAIN}",
+                             "Argparse type: a number of MNIST training examples, 1 to 60000.")
 
 
 # --------------------------------------------------------------------------- the parser
