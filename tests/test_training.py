@@ -400,3 +400,51 @@ def test_train_gan_builds_and_trains(tmp_path, monkeypatch):
     assert asked == [("mlp", 8)] and tr.latent_dim == 8
     assert result.steps == 2 and result.checkpoint.name == "ckpt-00001"
     assert os.path.isfile(result.checkpoint / "generator.weights.h5")
+
+
+# --------------------------------------------------------------------------- moving average of the generator
+
+
+@pytest.mark.parametrize("ema", [0.0, 1.0, -0.5, True, "0.9"])
+def test_ema_must_be_a_decay_in_the_open_unit_interval(ema):
+    with pytest.raises(ValueError, match=r"ema must be a decay in \(0, 1\)"):
+        GANTrainer(*small_gan(), ema=ema)
+
+
+def test_ema_generator_follows_the_warm_up_formula_and_is_the_sampler(tmp_path):
+    tr = GANTrainer(*small_gan(), ema=0.9)
+    assert tr.sampler is tr.ema_generator and tr.ema_generator is not tr.generator
+    start = weights(tr.generator)
+    assert same(weights(tr.ema_generator), start)
+    tr.train_step(images(BATCH))
+    after = weights(tr.generator)
+    decay = min(0.9, 2.0 / 11.0)  # first generator step: t = 1
+    expected = [decay * w0 + (1 - decay) * w1 for w0, w1 in zip(start, after)]
+    got = weights(tr.ema_generator)
+    assert all(np.allclose(g, e, atol=1e-6) for g, e in zip(got, expected))
+    assert not same(got, after)  # an average, not a copy
+    grid_ema = tr.sample_grid()
+    assert not np.array_equal(grid_ema, training.generate(tr.generator, tr.fixed_noise))
+
+    path = tr.save_checkpoint(tmp_path)
+    assert (path / training.EMA_FILE).is_file()
+    saved = weights(tr.ema_generator)
+    tr.train_step(images(BATCH))
+    assert not same(weights(tr.ema_generator), saved)
+    tr.restore(path)
+    assert same(weights(tr.ema_generator), saved)
+    assert tr.config()["ema"] == 0.9
+
+
+def test_ema_trainer_restoring_a_run_without_an_average_starts_it_from_the_generator(trainer, tmp_path):
+    trainer.train_step(images(BATCH))
+    path = trainer.save_checkpoint(tmp_path)  # the shared trainer keeps no average
+    assert not (path / training.EMA_FILE).exists()
+    tr = GANTrainer(*small_gan(), ema=0.99)
+    tr.restore(path)
+    assert same(weights(tr.ema_generator), weights(trainer.generator))
+
+
+def test_without_ema_the_sampler_is_the_generator(trainer):
+    assert trainer.ema_generator is None and trainer.sampler is trainer.generator
+    assert trainer.config()["ema"] is None
