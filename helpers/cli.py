@@ -4,6 +4,9 @@
   checkpointing into ``--out`` and resuming from it; ``--epochs`` is the total to reach, counting resumed ones.
 * ``sample``: restore the latest checkpoint of a run and save ``N`` images as a uint8 ``N×28×28`` ``.npy``.
 * ``evaluate``: score such a file with the MNIST judge (:func:`helpers.metrics.load_judge`).
+* ``train-autoencoder``: train a dense, conv or the articles' autoencoder (or a VAE) on MNIST in ``[0, 1]``
+  with :class:`helpers.autoencoder.AutoencoderTrainer`, checkpointing into ``--out`` and resuming from it.
+* ``evaluate-reconstruction``: restore such a run and print the test-set MSE, PSNR and SSIM.
 
 Exit codes: 0 success, 1 a runtime failure (missing run or file, bad array, divergence, MNIST not found),
 2 a bad command line. Failures print one ``error: …`` line on stderr, never a traceback.
@@ -25,7 +28,12 @@ from helpers.metrics import JudgeCacheError, JudgeConfig, judge_dir, load_judge
 
 PROG = "python -m helpers"
 ARCHS = ("mlp", "dcgan")  # as helpers.models.ARCHS (not imported: that would load Keras for --help)
+AE_ARCHS = ("conv", "dense", "article")  # as helpers.autoencoder.ARCHS
+AE_LOSSES = ("l2", "l1", "bce")  # as helpers.autoencoder.LOSSES
+#: images per step when --batch-size is not given: the MLP learns more per second from smaller batches
+DEFAULT_BATCH = {"mlp": 64, "dcgan": 128}
 MNIST_TRAIN = 60_000
+MNIST_TEST = 10_000
 JUDGE_MINUTES = 2
 
 
@@ -60,6 +68,12 @@ positive_float = _argument_type(float, lambda v: bool(np.isfinite(v)) and v > 0,
                                 "Argparse type: a finite number greater than 0.")
 subset_size = _argument_type(int, lambda v: 1 <= v <= MNIST_TRAIN, f"an integer from 1 to {MNIST_TRAIN}",
                              "Argparse type: a number of MNIST training examples, 1 to 60000.")
+test_subset_size = _argument_type(int, lambda v: 1 <= v <= MNIST_TEST, f"an integer from 1 to {MNIST_TEST}",
+                                  "Argparse type: a number of MNIST test examples, 1 to 10000.")
+ema_decay = _argument_type(float, lambda v: 0 <= v < 1, "a decay from 0 (no average) up to but not including 1",
+                           "Argparse type: a moving-average decay in [0, 1); 0 turns the average off.")
+non_negative_float = _argument_type(float, lambda v: bool(np.isfinite(v)) and v >= 0, "a number >= 0",
+                                    "Argparse type: a finite number of 0 or more.")
 
 
 # --------------------------------------------------------------------------- the parser
@@ -69,16 +83,16 @@ class _Formatter(argparse.HelpFormatter):
     """Help layout that keeps each command and its one-line help on one line."""
 
     def __init__(self, prog: str) -> None:
-        super().__init__(prog, max_help_position=24, width=100)
-        self._action_max_length = 14  # argparse measures sub-commands one indent short
+        super().__init__(prog, max_help_position=29, width=100)
+        self._action_max_length = 27  # argparse measures sub-commands one indent short
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with its three sub-commands."""
+    """The argument parser with its sub-commands."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         formatter_class=_Formatter,
-        description="Train, sample and judge MNIST GANs without a notebook.",
+        description="Train, sample and judge MNIST GANs and autoencoders without a notebook.",
         epilog="Exit codes: 0 ok, 1 runtime failure, 2 bad command line. "
         f"'{PROG} <command> --help' describes a command.",
     )
@@ -90,9 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "on the same --out resumes from its latest checkpoint and trains the remaining epochs.")
     t.add_argument("--arch", choices=ARCHS, required=True, help="the models (helpers.models.build_gan)")
     t.add_argument("--epochs", type=positive_int, required=True, help="total epochs to reach (resumed ones count)")
-    t.add_argument("--batch-size", type=positive_int, default=128, help="images per step (default 128)")
+    t.add_argument("--batch-size", type=positive_int, default=None,
+                   help="images per step (default: " + ", ".join(f"{a} {b}" for a, b in DEFAULT_BATCH.items()) + ")")
     t.add_argument("--lr-g", type=positive_float, default=2e-4, help="generator Adam learning rate (default 2e-4)")
     t.add_argument("--lr-d", type=positive_float, default=2e-4, help="discriminator Adam learning rate (default 2e-4)")
+    t.add_argument("--ema", type=ema_decay, default=0.999, metavar="DECAY",
+                   help="moving average of the generator's weights, used for samples (default 0.999; 0: none)")
     t.add_argument("--time-budget", type=positive_float, default=None, metavar="MINUTES",
                    help="stop after the epoch that crosses this many minutes (and save)")
     t.add_argument("--subset", type=subset_size, default=None, metavar="N",
@@ -119,6 +136,35 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--reference", choices=("test",), default="test",
                    help="the FID reference set (default: the MNIST test set)")
     e.set_defaults(func=cmd_evaluate)
+
+    a = sub.add_parser("train-autoencoder", help="train an autoencoder or VAE on MNIST, checkpointing in --out",
+                       description="Train an autoencoder (or a VAE with --vae) on MNIST in [0, 1]. --epochs is the "
+                       "total to reach: a rerun on the same --out resumes from its latest checkpoint.")
+    a.add_argument("--latent", type=positive_int, required=True, metavar="K", help="latent size (1 or more)")
+    a.add_argument("--epochs", type=positive_int, required=True, help="total epochs to reach (resumed ones count)")
+    a.add_argument("--arch", choices=AE_ARCHS, default="conv",
+                   help="conv, dense, or the articles' dense 128-128 decoder (default conv)")
+    a.add_argument("--loss", choices=AE_LOSSES, default="l2", help="reconstruction loss (default l2)")
+    a.add_argument("--vae", action="store_true", help="train a variational autoencoder (adds the KL term)")
+    a.add_argument("--noise", type=non_negative_float, default=0.0, metavar="STD",
+                   help="denoising: Gaussian input noise of this standard deviation (default 0)")
+    a.add_argument("--batch-size", type=positive_int, default=128, help="images per step (default 128)")
+    a.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    a.add_argument("--time-budget", type=positive_float, default=None, metavar="MINUTES",
+                   help="stop after the epoch that crosses this many minutes (and save)")
+    a.add_argument("--subset", type=subset_size, default=None, metavar="N",
+                   help=f"use the first N MNIST training images (1 to {MNIST_TRAIN}; default all)")
+    a.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
+    a.add_argument("--out", type=Path, required=True, metavar="DIR", help="run directory for checkpoints")
+    a.set_defaults(func=cmd_train_autoencoder)
+
+    r = sub.add_parser("evaluate-reconstruction", help="print a trained autoencoder's test-set MSE, PSNR and SSIM",
+                       description="Restore the latest checkpoint in --run, reconstruct MNIST test digits "
+                       "(in [0, 1]) and print their mean squared error, PSNR (dB) and SSIM.")
+    r.add_argument("--run", type=Path, required=True, metavar="DIR", help="a train-autoencoder output directory")
+    r.add_argument("--subset", type=test_subset_size, default=None, metavar="N",
+                   help=f"use the first N MNIST test images (1 to {MNIST_TEST}; default all)")
+    r.set_defaults(func=cmd_evaluate_reconstruction)
     return parser
 
 
@@ -145,6 +191,8 @@ def checkpoint_arch(checkpoint: Path) -> tuple[str, int]:
 
     try:
         config = json.loads((checkpoint / STATE_FILE).read_text())["config"]
+        if config.get("kind") == "autoencoder":
+            raise CLIError(f"checkpoint {checkpoint} holds an autoencoder, not a GAN (see '{PROG} evaluate-reconstruction')")
         name, latent = str(config["generator"]), int(config.get("latent_dim", 100))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CLIError(f"checkpoint {checkpoint} has an unreadable {STATE_FILE} ({type(exc).__name__}: {exc})") from exc
@@ -152,6 +200,14 @@ def checkpoint_arch(checkpoint: Path) -> tuple[str, int]:
     if arch not in ARCHS:
         raise CLIError(f"checkpoint {checkpoint} holds generator {name!r}, not one of {', '.join(a + '_generator' for a in ARCHS)}")
     return arch, latent
+
+
+def checkpoint_ema(checkpoint: Path) -> float | None:
+    """The generator-averaging decay a checkpoint was trained with (``None``: no average, or an older run)."""
+    from helpers.training import EMA_FILE, STATE_FILE
+
+    ema = json.loads((checkpoint / STATE_FILE).read_text())["config"].get("ema")
+    return float(ema) if ema and (checkpoint / EMA_FILE).is_file() else None
 
 
 def grid_image(images: np.ndarray, ncols: int = 8) -> np.ndarray:
@@ -214,12 +270,14 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
         # GANTrainer.fit restores it and says "resumed from <ckpt> (epoch, step)" on stderr.
     keras.utils.set_random_seed(args.seed)
     g, d = build_gan(args.arch, latent)
-    trainer = GANTrainer(g, d, g_learning_rate=args.lr_g, d_learning_rate=args.lr_d, seed=args.seed)
-    _err(f"training {args.arch} GAN on {len(x)} MNIST images to epoch {args.epochs}, batch {args.batch_size}, "
-         f"lr_g {args.lr_g:g}, lr_d {args.lr_d:g}" + (f", budget {args.time_budget:g} min" if args.time_budget else ""))
+    batch_size = args.batch_size or DEFAULT_BATCH[args.arch]
+    trainer = GANTrainer(g, d, g_learning_rate=args.lr_g, d_learning_rate=args.lr_d, ema=args.ema or None, seed=args.seed)
+    _err(f"training {args.arch} GAN on {len(x)} MNIST images to epoch {args.epochs}, batch {batch_size}, "
+         f"lr_g {args.lr_g:g}, lr_d {args.lr_d:g}, ema {args.ema or 'none'}"
+         + (f", budget {args.time_budget:g} min" if args.time_budget else ""))
     try:
         result = trainer.fit(
-            x, args.epochs, batch_size=args.batch_size, out_dir=out, checkpoint_every=args.checkpoint_every,
+            x, args.epochs, batch_size=batch_size, out_dir=out, checkpoint_every=args.checkpoint_every,
             resume=True, time_budget_s=None if args.time_budget is None else args.time_budget * 60.0, verbose=True,
         )
     except DivergenceError as exc:
@@ -250,8 +308,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from helpers.training import GANTrainer, sample
 
     g, d = build_gan(arch, latent)
-    GANTrainer(g, d).restore(ckpt)
-    images = sample(g, args.n, seed=args.seed)
+    trainer = GANTrainer(g, d, ema=checkpoint_ema(ckpt))
+    trainer.restore(ckpt)
+    images = sample(trainer.sampler, args.n, seed=args.seed)  # the moving average, where the run kept one
     out = args.out if args.out.suffix == ".npy" else args.out.with_name(args.out.name + ".npy")
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, images)
@@ -272,6 +331,90 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(f"FID {report.fid:.2f} | IS {report.inception_score:.2f} | coverage {report.coverage:.2f} | "
           f"confidence {report.confidence:.3f} | n {report.n}", flush=True)
     print("class counts 0-9: " + " ".join(str(c) for c in report.class_counts), flush=True)
+    return 0
+
+
+def _autoencoder_checkpoint(run: Path):
+    """The latest checkpoint of an autoencoder run and its saved config; :class:`CLIError` says what is wrong."""
+    from helpers.training import STATE_FILE, latest_checkpoint
+
+    ckpt = latest_checkpoint(run)
+    if ckpt is None:
+        return None, None
+    try:
+        config = json.loads((ckpt / STATE_FILE).read_text())["config"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CLIError(f"checkpoint {ckpt} has an unreadable {STATE_FILE} ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(config, dict) or config.get("kind") != "autoencoder":
+        name = config.get("generator", "?") if isinstance(config, dict) else "?"
+        raise CLIError(f"{run} holds a GAN run ({ckpt.name}, generator {name!r}), not an autoencoder; "
+                       f"use another --out/--run")
+    return ckpt, config
+
+
+def cmd_train_autoencoder(args: argparse.Namespace) -> int:
+    """``train-autoencoder``: train (or resume) an autoencoder, save a checkpoint, print a summary line."""
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} exists and is not a directory")
+    (x, _), _ = load_mnist(scale="0-1", subset=args.subset)
+    keras = _keras()
+    from helpers.autoencoder import AutoencoderTrainer, build_autoencoder
+    from helpers.training import DivergenceError
+
+    ckpt, saved = _autoencoder_checkpoint(out) if out.is_dir() else (None, None)
+    if saved is not None:
+        want = {"arch": args.arch, "latent_dim": args.latent, "variational": args.vae}
+        diff = [f"{k} {saved.get(k)!r} (asked {v!r})" for k, v in want.items() if saved.get(k) != v]
+        if diff:
+            raise CLIError(f"{out} holds another autoencoder ({ckpt.name}: {', '.join(diff)}); "
+                           f"use the same --arch/--latent/--vae to resume it or another --out for a new run")
+    keras.utils.set_random_seed(args.seed)
+    encoder, decoder = build_autoencoder(args.arch, args.latent, args.vae)
+    trainer = AutoencoderTrainer(encoder, decoder, loss=args.loss, learning_rate=args.lr, noise_std=args.noise,
+                                 arch=args.arch, seed=args.seed)
+    kind = "VAE" if args.vae else "autoencoder"
+    _err(f"training {args.arch} {kind} (latent {args.latent}, loss {args.loss}) on {len(x)} MNIST images to epoch "
+         f"{args.epochs}, batch {args.batch_size}, lr {args.lr:g}"
+         + (f", noise {args.noise:g}" if args.noise else "")
+         + (f", budget {args.time_budget:g} min" if args.time_budget else ""))
+    try:
+        result = trainer.fit(x, args.epochs, batch_size=args.batch_size, out_dir=out, resume=True,
+                             time_budget_s=None if args.time_budget is None else args.time_budget * 60.0, verbose=True)
+    except DivergenceError as exc:
+        last = exc.checkpoint if exc.checkpoint is not None else "none (nothing was saved)"
+        raise CLIError(f"training diverged at step {exc.step} (epoch {exc.epoch}): the loss became NaN or inf; "
+                       f"last good checkpoint: {last}. Try a lower --lr.") from exc
+    this_run = len(result.history["epoch"])
+    print(f"{args.arch} {kind}: epoch {result.epochs_done}/{args.epochs} ({this_run} this run), steps {result.steps}, "
+          f"{result.seconds:.1f} s, {result.images_per_s:.0f} images/s, stopped: {result.stopped}, "
+          f"checkpoint {result.checkpoint}", flush=True)
+    return 0
+
+
+def cmd_evaluate_reconstruction(args: argparse.Namespace) -> int:
+    """``evaluate-reconstruction``: restore a run, reconstruct test digits, print MSE, PSNR and SSIM."""
+    run: Path = args.run
+    if not run.is_dir():
+        raise CLIError(f"run directory {run} does not exist (train one with '{PROG} train-autoencoder --out {run}')")
+    _keras()
+    ckpt, config = _autoencoder_checkpoint(run)
+    if ckpt is None:
+        raise CLIError(f"run directory {run} holds no checkpoint (no complete ckpt-* folder)")
+    _, (xt, _) = load_mnist(scale="0-1", test_subset=args.subset)
+    from helpers.autoencoder import load_autoencoder
+    from helpers.image_metrics import reconstruction_report
+
+    try:
+        trainer = load_autoencoder(ckpt)
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"cannot restore {ckpt}: {exc}") from exc
+    report = reconstruction_report(xt, trainer.reconstruct(xt), data_range=1.0)
+    kind = "VAE" if config.get("variational") else "autoencoder"
+    print(f"MSE {report['mse']:.5f} | PSNR {report['psnr']:.2f} dB | SSIM {report['ssim']:.4f} | n {report['n']}",
+          flush=True)
+    print(f"{config.get('arch')} {kind}, latent {config.get('latent_dim')}, loss {config.get('loss')}, "
+          f"{ckpt.name} (epoch {trainer.epoch}); MNIST test digits in [0, 1]", flush=True)
     return 0
 
 

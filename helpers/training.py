@@ -59,7 +59,7 @@ def _compile(fn: Callable, input_shape: tuple) -> Callable:
 
         # One trace serves every batch size, the last smaller batch included.
         return tf.function(fn, input_signature=[tf.TensorSpec((None, *input_shape), "float32")])
-    raise NotImplementedError(f"GANTrainer supports the tensorflow backend only for now, got {backend!r}")
+    raise NotImplementedError(f"the compiled training steps support the tensorflow backend only for now, got {backend!r}")
 
 
 def _values_and_grads(loss_fn: Callable, variable_lists: list[list]) -> tuple:

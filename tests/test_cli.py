@@ -66,6 +66,8 @@ def test_train_writes_checkpoint_grid_and_summary(trained):
     s = state(run / "ckpt-00001")
     assert (s["epoch"], s["step"]) == (1, 4)  # 256 images / batch 64
     assert s["config"]["generator"] == "mlp_generator" and s["config"]["seed"] == 3
+    assert s["config"]["ema"] == 0.999 and (run / "ckpt-00001" / "generator_ema.weights.h5").is_file()
+    assert "ema 0.999" in err
     png = run / "samples-epoch-00001.png"
     assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = out.strip().splitlines()[-1]
@@ -142,6 +144,23 @@ def test_sample_writes_uint8_images_deterministically(trained, tmp_path):
     run_main(["sample", "--run", run, "--n", "7", "--out", tmp_path / "sub" / "c", "--seed", "2"])
     np.testing.assert_array_equal(a, np.load(tmp_path / "b.npy"))
     assert not np.array_equal(a, np.load(tmp_path / "sub" / "c.npy"))  # suffix added, folder created
+
+
+def test_sample_draws_from_the_moving_average_of_the_generator(trained, tmp_path):
+    import keras
+
+    from helpers import models, training
+
+    run = trained[0]
+    code, _, err = run_main(["sample", "--run", run, "--n", "5", "--out", tmp_path / "s.npy", "--seed", "4"])
+    assert code == 0, err
+    got = np.load(tmp_path / "s.npy")
+    g = models.build_mlp_generator(100)
+    g.load_weights(run / "ckpt-00001" / training.EMA_FILE)
+    np.testing.assert_array_equal(got, training.sample(g, 5, seed=4))
+    g.load_weights(run / "ckpt-00001" / "generator.weights.h5")
+    assert not np.array_equal(got, training.sample(g, 5, seed=4))
+    keras.backend.clear_session()
 
 
 def test_sample_missing_run_and_empty_run_are_errors(tmp_path):
@@ -252,6 +271,123 @@ def test_load_images_accepts_a_channel_axis(tmp_path):
         cli.load_images(tmp_path / "y.npz")
 
 
+# ----------------------------------------------------------------------------- train-autoencoder
+
+
+TINY_AE = ["--arch", "dense", "--latent", "4", "--subset", "256", "--batch-size", "64"]  # 4 steps an epoch
+
+
+@pytest.fixture(scope="module")
+def ae_run(mnist_path, tmp_path_factory):
+    """One epoch of a small dense autoencoder on 256 digits, trained through the command line."""
+    run = tmp_path_factory.mktemp("cli_ae") / "run"
+    code, out, err = run_main(["train-autoencoder", *TINY_AE, "--epochs", "1", "--loss", "bce", "--out", run])
+    assert code == 0, err
+    return run, out, err
+
+
+def test_train_autoencoder_writes_a_checkpoint_and_a_summary(ae_run):
+    run, out, err = ae_run
+    assert sorted(p.name for p in run.iterdir()) == ["ckpt-00001"]
+    s = state(run / "ckpt-00001")
+    assert (s["epoch"], s["step"]) == (1, 4)
+    assert s["config"]["kind"] == "autoencoder" and s["config"]["arch"] == "dense"
+    assert (s["config"]["latent_dim"], s["config"]["loss"], s["config"]["variational"]) == (4, "bce", False)
+    summary = out.strip().splitlines()[-1]
+    for piece in ("dense autoencoder: epoch 1/1 (1 this run)", "steps 4", "images/s", "stopped: completed"):
+        assert piece in summary
+    assert "training dense autoencoder (latent 4, loss bce) on 256 MNIST images" in err and "epoch 1/1" in err
+
+
+def test_train_autoencoder_resumes_and_refuses_another_model(ae_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(ae_run[0], run)
+    code, out, err = run_main(["train-autoencoder", *TINY_AE, "--epochs", "2", "--out", run])
+    assert code == 0, err
+    assert "resumed from" in err and state(run / "ckpt-00002")["step"] == 8 and "epoch 2/2 (1 this run)" in out
+    code, out, err = run_main(["train-autoencoder", "--arch", "conv", "--latent", "4", "--epochs", "3", "--vae",
+                               "--subset", "64", "--out", run])
+    assert code == 1 and out == "" and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "holds another autoencoder" in err and "arch 'dense' (asked 'conv')" in err and "variational False" in err
+    assert not (run / "ckpt-00003").exists()
+
+
+def test_train_autoencoder_vae_with_noise_and_budget(mnist_path, tmp_path):
+    run = tmp_path / "vae"
+    code, out, err = run_main(["train-autoencoder", *TINY_AE, "--vae", "--noise", "0.2", "--epochs", "3",
+                               "--time-budget", "0.0001", "--out", run])
+    assert code == 0, err
+    c = state(run / "ckpt-00001")["config"]
+    assert c["variational"] is True and c["noise_std"] == 0.2
+    assert "dense VAE: epoch 1/3" in out and "stopped: time_budget" in out and " kl " in err
+
+
+def test_gan_and_autoencoder_runs_are_not_mixed_up(trained, ae_run, tmp_path):
+    code, _, err = run_main(["train-autoencoder", *TINY_AE, "--epochs", "2", "--out", trained[0]])
+    assert code == 1 and "holds a GAN run" in err and "mlp_generator" in err
+    code, _, err = run_main(["evaluate-reconstruction", "--run", trained[0]])
+    assert code == 1 and "holds a GAN run" in err
+    code, _, err = run_main(["sample", "--run", ae_run[0], "--n", "2", "--out", tmp_path / "x.npy"])
+    assert code == 1 and "holds an autoencoder, not a GAN" in err and "Traceback" not in err
+
+
+def test_train_autoencoder_missing_mnist_and_file_out(tmp_path, monkeypatch):
+    f = tmp_path / "file"
+    f.write_text("x")
+    code, _, err = run_main(["train-autoencoder", *TINY_AE, "--epochs", "1", "--out", f])
+    assert code == 1 and "is not a directory" in err
+    monkeypatch.setenv("MNIST_PATH", str(tmp_path / "nowhere.npz"))
+    code, _, err = run_main(["train-autoencoder", *TINY_AE, "--epochs", "1", "--out", tmp_path / "run"])
+    assert code == 1 and "nowhere.npz" in err and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- evaluate-reconstruction
+
+
+def test_evaluate_reconstruction_prints_the_test_figures(ae_run, mnist_path):
+    from helpers.autoencoder import load_autoencoder
+    from helpers.image_metrics import reconstruction_report
+
+    code, out, err = run_main(["evaluate-reconstruction", "--run", ae_run[0], "--subset", "40"])
+    assert code == 0, err
+    xt = data.load_mnist(mnist_path, scale="0-1", test_subset=40)[1][0]
+    r = reconstruction_report(xt, load_autoencoder(ae_run[0]).reconstruct(xt))
+    first, second = out.strip().splitlines()
+    assert first == f"MSE {r['mse']:.5f} | PSNR {r['psnr']:.2f} dB | SSIM {r['ssim']:.4f} | n 40"
+    assert "dense autoencoder, latent 4, loss bce, ckpt-00001 (epoch 1)" in second
+    assert 0 < r["mse"] < 0.2 and 5 < r["psnr"] < 30 and -1 < r["ssim"] < 1
+
+
+def test_evaluate_reconstruction_missing_and_empty_runs(tmp_path):
+    code, out, err = run_main(["evaluate-reconstruction", "--run", tmp_path / "absent"])
+    assert code == 1 and out == "" and "absent does not exist" in err and "train-autoencoder" in err
+    (tmp_path / "empty").mkdir()
+    code, _, err = run_main(["evaluate-reconstruction", "--run", tmp_path / "empty"])
+    assert code == 1 and "holds no checkpoint" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train-autoencoder", "--latent", "0", "--epochs", "1", "--out", "d"], "--latent: must be a positive integer (1 or more), got 0"),
+        (["train-autoencoder", "--latent", "8", "--epochs", "0", "--out", "d"], "--epochs: must be a positive integer"),
+        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--arch", "mlp", "--out", "d"], "invalid choice: 'mlp'"),
+        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--loss", "l3", "--out", "d"], "invalid choice: 'l3'"),
+        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--noise", "-1", "--out", "d"], "--noise: must be a number >= 0, got -1"),
+        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--lr", "0", "--out", "d"], "--lr: must be a number > 0, got 0"),
+        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--time-budget", "0", "--out", "d"], "--time-budget: must be a number > 0"),
+        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--subset", "0", "--out", "d"], "from 1 to 60000, got 0"),
+        (["train-autoencoder", "--epochs", "1", "--out", "d"], "--latent"),
+        (["evaluate-reconstruction", "--run", "d", "--subset", "10001"], "--subset: must be an integer from 1 to 10000, got 10001"),
+        (["evaluate-reconstruction"], "--run"),
+    ],
+)
+def test_bad_autoencoder_arguments_exit_2_with_a_message(argv, message, capsys):
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and "Traceback" not in captured.err
+
+
 # ----------------------------------------------------------------------------- arguments
 
 
@@ -267,6 +403,7 @@ def test_load_images_accepts_a_channel_axis(tmp_path):
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--lr-g", "nan", "--out", "d"], "--lr-g: must be a number > 0"),
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--subset", "60001", "--out", "d"], "from 1 to 60000, got 60001"),
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--seed", "-1", "--out", "d"], "non-negative integer (0 or more), got -1"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1", "--ema", "1", "--out", "d"], "--ema: must be a decay from 0 (no average)"),
         (["train-gan", "--arch", "vae", "--epochs", "1", "--out", "d"], "invalid choice: 'vae'"),
         (["train-gan", "--arch", "mlp", "--epochs", "1"], "--out"),
         (["sample", "--run", "d", "--n", "0", "--out", "x.npy"], "--n: must be a positive integer (1 or more), got 0"),
@@ -288,6 +425,9 @@ def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
         (cli.non_negative_int, [("0", 0), ("7", 7)], ["-1", "x"]),
         (cli.positive_float, [("2e-4", 2e-4), ("10", 10.0)], ["0", "-1e-3", "inf", "nan", "x"]),
         (cli.subset_size, [("1", 1), ("60000", 60000)], ["0", "60001", "x"]),
+        (cli.test_subset_size, [("1", 1), ("10000", 10000)], ["0", "10001", "x"]),
+        (cli.non_negative_float, [("0", 0.0), ("0.5", 0.5)], ["-0.1", "inf", "nan", "x"]),
+        (cli.ema_decay, [("0", 0.0), ("0.999", 0.999)], ["1", "-0.1", "1.5", "nan", "x"]),
     ],
 )
 def test_argument_types(fn, good, bad):
@@ -302,7 +442,8 @@ def test_argument_types(fn, good, bad):
 
 def test_build_parser_defaults():
     args = cli.build_parser().parse_args(["train-gan", "--arch", "dcgan", "--epochs", "3", "--out", "r"])
-    assert (args.batch_size, args.lr_g, args.lr_d, args.time_budget, args.subset, args.seed) == (128, 2e-4, 2e-4, None, None, 0)
+    assert (args.batch_size, args.lr_g, args.lr_d, args.time_budget, args.subset, args.seed) == (None, 2e-4, 2e-4, None, None, 0)
+    assert args.ema == 0.999 and cli.DEFAULT_BATCH == {"mlp": 64, "dcgan": 128}
     assert args.func is cli.cmd_train_gan and args.out == Path("r")
 
 
@@ -321,6 +462,13 @@ def test_grid_image_and_png(tmp_path):
 def test_module_help_lists_each_command_on_one_line():
     proc = subprocess.run([sys.executable, "-m", "helpers", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    for command in ("train-gan", "sample", "evaluate"):
+    for command in ("train-gan", "sample", "evaluate", "train-autoencoder", "evaluate-reconstruction"):
         assert re.search(rf"^\s+{command}\s+\S.+$", proc.stdout, re.M), proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_cli_constants_match_the_modules():
+    from helpers import autoencoder, models
+
+    assert set(cli.ARCHS) == set(models.ARCHS)
+    assert set(cli.AE_ARCHS) == set(autoencoder.ARCHS) and set(cli.AE_LOSSES) == set(autoencoder.LOSSES)

@@ -1,0 +1,552 @@
+"""Autoencoders and a variational autoencoder (VAE) for MNIST in plain Keras 3, with a trainer.
+
+Images are floats in ``[0, 1]`` of shape ``28×28×1`` (``load_mnist(scale="0-1")``); every decoder
+ends with a sigmoid, so binary cross-entropy is a valid loss. An encoder maps an image to a
+latent vector ``z`` (a VAE's encoder to a mean and a log-variance); a decoder maps ``z`` back.
+
+* :func:`build_autoencoder` (``arch`` ``"dense"``, ``"conv"`` or ``"article"``: the articles'
+  decoder latent → 128 → 128 → 784) returns ``(encoder, decoder)``.
+* :func:`reconstruction_loss`: ``"l2"``, ``"l1"`` or ``"bce"``, summed over the pixels of an image
+  and averaged over the batch; :func:`kl_divergence` is the VAE's KL term against ``N(0, I)``.
+* :class:`AutoencoderTrainer` runs one compiled gradient step per batch (through
+  :func:`helpers.training._compile` / :func:`helpers.training._values_and_grads`, the only
+  backend-specific code), an epoch loop with a time budget and progress on stderr, and writes
+  checkpoints ``ckpt-<epoch>`` the way :mod:`helpers.training` does (temporary folder, then rename).
+* :func:`load_autoencoder` rebuilds a trained model from a run directory.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import keras
+import numpy as np
+from keras import layers
+
+from helpers.data import make_dataset
+from helpers.models import IMAGE_SHAPE, _expect
+from helpers.training import (
+    CHECKPOINT_PREFIX,
+    STATE_FILE,
+    DivergenceError,
+    _check_rate,
+    _compile,
+    _prune,
+    _say,
+    _values_and_grads,
+    latest_checkpoint,
+)
+from helpers.validation import positive_int
+
+ARCHS = ("dense", "conv", "article")
+LOSSES = ("l2", "l1", "bce")
+_PIXELS = int(np.prod(IMAGE_SHAPE))
+_BCE_EPS = 1e-7
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _latent_head(x, latent_dim: int, variational: bool):
+    if variational:
+        return [layers.Dense(latent_dim, name="z_mean")(x), layers.Dense(latent_dim, name="z_log_var")(x)]
+    return layers.Dense(latent_dim, name="z")(x)
+
+
+def _check_hidden(hidden) -> tuple[int, ...]:
+    hidden = tuple(hidden)
+    if not hidden:
+        raise ValueError(f"hidden must list at least one layer width, got {hidden!r}")
+    for h in hidden:
+        positive_int("each hidden width", h)
+    return hidden
+
+
+def build_dense_encoder(latent_dim: int = 32, hidden: tuple[int, ...] = (512, 256), variational: bool = False) -> keras.Model:
+    """Dense encoder 784 → hidden (ReLU) → ``latent_dim`` (a VAE's: two heads, ``z_mean`` and ``z_log_var``)."""
+    latent_dim = positive_int("latent_dim", latent_dim)
+    hidden = _check_hidden(hidden)
+    img = keras.Input(shape=IMAGE_SHAPE, name="image")
+    x = layers.Flatten(name="flatten")(img)
+    _expect(x, (None, _PIXELS), "dense encoder input")
+    for i, width in enumerate(hidden):
+        x = layers.Dense(width, activation="relu", name=f"dense_{i}")(x)
+    out = _latent_head(x, latent_dim, variational)
+    for t in out if variational else [out]:
+        _expect(t, (None, latent_dim), "dense encoder output")
+    return keras.Model(img, out, name="dense_vae_encoder" if variational else "dense_encoder")
+
+
+def build_dense_decoder(latent_dim: int = 32, hidden: tuple[int, ...] = (256, 512), name: str = "dense_decoder") -> keras.Model:
+    """Dense decoder ``latent_dim`` → hidden (ReLU) → 784 sigmoid → 28×28×1 in ``[0, 1]``."""
+    latent_dim = positive_int("latent_dim", latent_dim)
+    hidden = _check_hidden(hidden)
+    z = keras.Input(shape=(latent_dim,), name="z")
+    x = z
+    for i, width in enumerate(hidden):
+        x = layers.Dense(width, activation="relu", name=f"dense_{i}")(x)
+        _expect(x, (None, width), f"dense decoder layer {i}")
+    x = layers.Dense(_PIXELS, activation="sigmoid", name="pixels")(x)
+    x = layers.Reshape(IMAGE_SHAPE, name="image")(x)
+    _expect(x, (None, *IMAGE_SHAPE), "dense decoder output")
+    return keras.Model(z, x, name=name)
+
+
+def build_article_decoder(latent_dim: int = 32) -> keras.Model:
+    """The articles' decoder, latent → 128 → 128 → 784 (ReLU, sigmoid output), trained against the IMAGE."""
+    return build_dense_decoder(latent_dim, hidden=(128, 128), name="article_decoder")
+
+
+def build_conv_encoder(latent_dim: int = 32, variational: bool = False) -> keras.Model:
+    """Conv encoder: Conv 32 (s2) → Conv 64 (s2), ReLU, → Dense ``latent_dim`` (a VAE's: mean and log-variance)."""
+    latent_dim = positive_int("latent_dim", latent_dim)
+    img = keras.Input(shape=IMAGE_SHAPE, name="image")
+    x = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu", name="conv_1")(img)
+    _expect(x, (None, 14, 14, 32), "conv encoder conv_1")
+    x = layers.Conv2D(64, 3, strides=2, padding="same", activation="relu", name="conv_2")(x)
+    _expect(x, (None, 7, 7, 64), "conv encoder conv_2")
+    x = layers.Flatten(name="flatten")(x)
+    out = _latent_head(x, latent_dim, variational)
+    for t in out if variational else [out]:
+        _expect(t, (None, latent_dim), "conv encoder output")
+    return keras.Model(img, out, name="conv_vae_encoder" if variational else "conv_encoder")
+
+
+def build_conv_decoder(latent_dim: int = 32) -> keras.Model:
+    """Conv decoder: Dense 7·7·64 → ConvT 64 (s2) → ConvT 32 (s2), ReLU, → Conv 1 sigmoid → 28×28×1."""
+    latent_dim = positive_int("latent_dim", latent_dim)
+    z = keras.Input(shape=(latent_dim,), name="z")
+    x = layers.Dense(7 * 7 * 64, activation="relu", name="project")(z)
+    x = layers.Reshape((7, 7, 64), name="reshape")(x)
+    x = layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu", name="deconv_1")(x)
+    _expect(x, (None, 14, 14, 64), "conv decoder deconv_1")
+    x = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu", name="deconv_2")(x)
+    _expect(x, (None, 28, 28, 32), "conv decoder deconv_2")
+    x = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="image")(x)
+    _expect(x, (None, *IMAGE_SHAPE), "conv decoder output")
+    return keras.Model(z, x, name="conv_decoder")
+
+
+def build_autoencoder(arch: str = "conv", latent_dim: int = 32, variational: bool = False) -> tuple[keras.Model, keras.Model]:
+    """Return ``(encoder, decoder)`` for ``arch`` in ``("dense", "conv", "article")``; a VAE when ``variational``."""
+    if arch == "conv":
+        return build_conv_encoder(latent_dim, variational), build_conv_decoder(latent_dim)
+    if arch == "dense":
+        return build_dense_encoder(latent_dim, variational=variational), build_dense_decoder(latent_dim)
+    if arch == "article":
+        return build_dense_encoder(latent_dim, (128, 128), variational), build_article_decoder(latent_dim)
+    raise ValueError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def _check_loss(loss: str) -> str:
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+    return loss
+
+
+def reconstruction_loss(x, x_hat, loss: str = "l2"):
+    """``"l2"`` (squared error), ``"l1"`` (absolute error) or ``"bce"`` (binary cross-entropy), summed over pixels, batch mean."""
+    _check_loss(loss)
+    ops = keras.ops
+    x = ops.reshape(ops.cast(x, "float32"), (-1, _PIXELS))
+    x_hat = ops.reshape(ops.cast(x_hat, "float32"), (-1, _PIXELS))
+    if loss == "l2":
+        per_pixel = ops.square(x_hat - x)
+    elif loss == "l1":
+        per_pixel = ops.abs(x_hat - x)
+    else:
+        p = ops.clip(x_hat, _BCE_EPS, 1.0 - _BCE_EPS)
+        per_pixel = -(x * ops.log(p) + (1.0 - x) * ops.log(1.0 - p))
+    return ops.mean(ops.sum(per_pixel, axis=1))
+
+
+def kl_divergence(z_mean, z_log_var):
+    """KL(N(μ, σ²) ‖ N(0, I)) = −½ Σ (1 + log σ² − μ² − σ²), summed over the latent, batch mean."""
+    ops = keras.ops
+    return ops.mean(-0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1))
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass
+class AutoencoderResult:
+    """What an :meth:`AutoencoderTrainer.fit` call did."""
+
+    #: per-epoch lists: epoch, step, loss, reconstruction, kl, seconds, images_per_s (this call's epochs only).
+    history: dict[str, list] = field(default_factory=dict)
+    #: epochs completed in total (including those before a resume).
+    epochs_done: int = 0
+    #: gradient steps taken in total.
+    steps: int = 0
+    #: wall time of this call's epochs.
+    seconds: float = 0.0
+    #: images processed per second in this call.
+    images_per_s: float = 0.0
+    #: "completed" or "time_budget".
+    stopped: str = "completed"
+    #: the last checkpoint written (or resumed from), if any.
+    checkpoint: Path | None = None
+
+
+def _as_float_images(name: str, x) -> np.ndarray:
+    """Validate images in ``[0, 1]`` of shape ``N×28×28`` or ``N×28×28×1``; float32 ``N×28×28×1``."""
+    x = given = np.asarray(x)
+    if x.dtype == np.uint8:
+        raise ValueError(f"{name} must be floats in [0, 1], got uint8; use load_mnist(scale='0-1')")
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE or len(x) < 1:
+        raise ValueError(f"{name} must have shape (n, 28, 28) or (n, 28, 28, 1) with n >= 1, got {given.shape}")
+    x = x.astype(np.float32)
+    lo, hi = float(x.min()), float(x.max())
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo < -1e-3 or hi > 1.0 + 1e-3:
+        raise ValueError(f"{name} must be floats in [0, 1] (load_mnist(scale='0-1')), got values from {lo:.4g} to {hi:.4g}")
+    return x
+
+
+class AutoencoderTrainer:
+    """Trains ``encoder`` + ``decoder`` with Adam on a reconstruction loss (plus the KL term for a VAE).
+
+    ``variational`` is read from the encoder (two outputs: mean and log-variance). ``noise_std > 0``
+    trains a denoising autoencoder: the input gets Gaussian noise (clipped to [0, 1]), the target
+    stays clean. ``beta`` weights the VAE's KL term.
+    """
+
+    def __init__(
+        self,
+        encoder: keras.Model,
+        decoder: keras.Model,
+        *,
+        loss: str = "l2",
+        learning_rate=1e-3,
+        beta: float = 1.0,
+        noise_std: float = 0.0,
+        arch: str | None = None,
+        seed: int = 0,
+    ):
+        self.loss = _check_loss(loss)
+        if not (isinstance(beta, (int, float)) and not isinstance(beta, bool) and math.isfinite(beta) and beta >= 0):
+            raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+        if not (isinstance(noise_std, (int, float)) and not isinstance(noise_std, bool) and 0 <= noise_std < math.inf):
+            raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
+        if arch is not None and arch not in ARCHS:
+            raise ValueError(f"arch must be one of {', '.join(ARCHS)} (or None), got {arch!r}")
+        self.encoder, self.decoder = encoder, decoder
+        self.variational = len(encoder.outputs) == 2
+        self.latent_dim = int(decoder.inputs[0].shape[-1])
+        enc_latent = int(encoder.outputs[0].shape[-1])
+        if enc_latent != self.latent_dim:
+            raise ValueError(f"encoder gives latent size {enc_latent} but decoder takes {self.latent_dim}")
+        self.beta, self.noise_std, self.arch, self.seed = float(beta), float(noise_std), arch, int(seed)
+        self.optimizer = keras.optimizers.Adam(_check_rate("learning_rate", learning_rate))
+        self._noise_seed = keras.random.SeedGenerator(seed)
+        self._compiled: Callable | None = None
+        self.epoch = 0
+        self.step = 0
+
+    @property
+    def variables(self) -> list:
+        """The trainable variables of the encoder and the decoder."""
+        return self.encoder.trainable_variables + self.decoder.trainable_variables
+
+    # ----------------------------------------------------------------- the step
+
+    def _losses(self, x, training: bool):
+        ops = keras.ops
+        x_in = x
+        if self.noise_std > 0:
+            noise = keras.random.normal(ops.shape(x), stddev=self.noise_std, seed=self._noise_seed)
+            x_in = ops.clip(x + noise, 0.0, 1.0)
+        if self.variational:
+            z_mean, z_log_var = self.encoder(x_in, training=training)
+            eps = keras.random.normal(ops.shape(z_mean), seed=self._noise_seed)
+            z = z_mean + ops.exp(0.5 * z_log_var) * eps  # the reparameterisation: z is differentiable in μ and σ
+            kl = kl_divergence(z_mean, z_log_var)
+        else:
+            z = self.encoder(x_in, training=training)
+            kl = ops.zeros(())
+        rec = reconstruction_loss(x, self.decoder(z, training=training), self.loss)
+        return rec + self.beta * kl, rec, kl
+
+    def train_step(self, x) -> dict[str, float]:
+        """One Adam step on a batch of images in ``[0, 1]``; returns loss, reconstruction and kl (floats)."""
+        if self._compiled is None:
+            self._compiled = _compile(self._step, IMAGE_SHAPE)
+        x = keras.ops.reshape(keras.ops.cast(x, "float32"), (-1, *IMAGE_SHAPE))
+        out = self._compiled(x)
+        self.step += 1
+        return {k: float(v) for k, v in out.items()}
+
+    def _step(self, x):
+        # _values_and_grads pairs losses with variable lists: only the total (the first) is differentiated.
+        (total, rec, kl), (grads,) = _values_and_grads(lambda: self._losses(x, True), [self.variables])
+        self.optimizer.apply_gradients(zip(grads, self.variables))
+        return {"loss": total, "reconstruction": rec, "kl": kl}
+
+    # ----------------------------------------------------------------- use
+
+    def encode(self, x, batch_size: int = 1000) -> np.ndarray:
+        """Latent codes of images in ``[0, 1]`` (a VAE's posterior MEAN); ``N×latent_dim``."""
+        x = _as_float_images("images", x)
+        batch_size = positive_int("batch_size", batch_size)
+        out = []
+        for i in range(0, len(x), batch_size):
+            z = self.encoder(x[i:i + batch_size], training=False)
+            out.append(keras.ops.convert_to_numpy(z[0] if self.variational else z))
+        return np.concatenate(out)
+
+    def decode(self, z, batch_size: int = 1000) -> np.ndarray:
+        """Images (float32 ``N×28×28×1`` in ``[0, 1]``) the decoder makes from latent codes ``z`` (``N×latent_dim``)."""
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim or len(z) < 1:
+            raise ValueError(f"z must have shape (n, {self.latent_dim}) with n >= 1, got {np.shape(z)}")
+        batch_size = positive_int("batch_size", batch_size)
+        return np.concatenate([keras.ops.convert_to_numpy(self.decoder(z[i:i + batch_size], training=False))
+                               for i in range(0, len(z), batch_size)])
+
+    def reconstruct(self, x, batch_size: int = 1000) -> np.ndarray:
+        """``decode(encode(x))``: reconstructions of images in ``[0, 1]``, float32 ``N×28×28×1``."""
+        return self.decode(self.encode(x, batch_size), batch_size)
+
+    def sample(self, n: int = 64, seed: int = 0) -> np.ndarray:
+        """Decode ``n`` draws from the prior ``N(0, I)`` (meaningful for a VAE; an autoencoder never trained for it)."""
+        n = positive_int("n", n)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        z = np.random.default_rng(int(seed)).standard_normal((n, self.latent_dim)).astype(np.float32)
+        return self.decode(z)
+
+    def evaluate(self, x, batch_size: int = 1000) -> dict[str, float]:
+        """The loss terms on images ``x`` without updating (with one draw of a VAE's z and of the denoiser's noise); floats."""
+        x = _as_float_images("images", x)
+        sums = np.zeros(3)
+        for i in range(0, len(x), batch_size):
+            b = x[i:i + batch_size]
+            sums += len(b) * np.array([float(v) for v in self._losses(keras.ops.convert_to_tensor(b), False)])
+        total, rec, kl = sums / len(x)
+        return {"loss": total, "reconstruction": rec, "kl": kl}
+
+    # ----------------------------------------------------------------- checkpoints
+
+    def config(self) -> dict:
+        """A JSON-ready description of the models and training settings (saved with every checkpoint)."""
+        return {
+            "kind": "autoencoder",
+            "arch": self.arch,
+            "encoder": self.encoder.name,
+            "decoder": self.decoder.name,
+            "latent_dim": self.latent_dim,
+            "variational": self.variational,
+            "loss": self.loss,
+            "beta": self.beta,
+            "noise_std": self.noise_std,
+            "learning_rate": float(keras.ops.convert_to_numpy(self.optimizer.learning_rate)),
+            "params": int(self.encoder.count_params() + self.decoder.count_params()),
+            "seed": self.seed,
+            "backend": keras.backend.backend(),
+        }
+
+    def save_checkpoint(self, out_dir: str | os.PathLike, extra: dict | None = None) -> Path:
+        """Write ``out_dir/ckpt-<epoch>`` atomically (temporary folder, then rename); return its path."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        final = out_dir / f"{CHECKPOINT_PREFIX}{self.epoch:05d}"
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-" + final.name + "-", dir=out_dir))
+        try:
+            self.encoder.save_weights(tmp / "encoder.weights.h5")
+            self.decoder.save_weights(tmp / "decoder.weights.h5")
+            arrays = {f"opt_{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(self.optimizer.variables)}
+            arrays["noise_state"] = keras.ops.convert_to_numpy(self._noise_seed.state)
+            np.savez(tmp / "optimizer.npz", **arrays)
+            state = {"epoch": self.epoch, "step": self.step, "config": self.config(), "extra": extra or {}}
+            (tmp / STATE_FILE).write_text(json.dumps(state, indent=1))  # last: a folder with it is complete
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return final
+
+    def restore(self, checkpoint: str | os.PathLike) -> dict:
+        """Load weights, optimizer state and counters from a checkpoint folder; return its state."""
+        checkpoint = Path(checkpoint)
+        state = read_state(checkpoint)
+        saved, mine = state.get("config", {}), self.config()
+        for key in ("encoder", "decoder", "latent_dim", "variational"):
+            if key in saved and saved[key] != mine[key]:
+                raise ValueError(f"checkpoint {checkpoint} holds {key}={saved[key]!r}, but this trainer has {mine[key]!r}")
+        self.encoder.load_weights(checkpoint / "encoder.weights.h5")
+        self.decoder.load_weights(checkpoint / "decoder.weights.h5")
+        opt_path = checkpoint / "optimizer.npz"
+        if opt_path.is_file():
+            if not self.optimizer.built:
+                self.optimizer.build(self.variables)
+            with np.load(opt_path) as npz:
+                for i, v in enumerate(self.optimizer.variables):
+                    if f"opt_{i}" in npz.files and npz[f"opt_{i}"].shape == tuple(v.shape):
+                        v.assign(npz[f"opt_{i}"])
+                if "noise_state" in npz.files:
+                    self._noise_seed.state.assign(npz["noise_state"])
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        return state
+
+    # ----------------------------------------------------------------- the loop
+
+    def fit(
+        self,
+        data,
+        epochs: int,
+        *,
+        batch_size: int = 128,
+        out_dir: str | os.PathLike | None = None,
+        keep_last: int | None = 1,
+        resume: bool = True,
+        time_budget_s: float | None = None,
+        verbose: bool = True,
+    ) -> AutoencoderResult:
+        """Train until ``epochs`` epochs are done in total (counting resumed ones); checkpoint at the end.
+
+        ``data``: images in ``[0, 1]``, ``(n, 28, 28[, 1])``, or a ``tf.data`` dataset of such batches.
+        With ``out_dir``: resume from its latest checkpoint when ``resume``, save when training
+        stops, keep the ``keep_last`` newest. ``time_budget_s``: stop after the epoch that crosses it.
+        A non-finite loss raises :class:`helpers.training.DivergenceError`.
+        """
+        epochs = positive_int("epochs", epochs)
+        batch_size = positive_int("batch_size", batch_size)
+        keep_last = positive_int("keep_last", keep_last, allow_none=True)
+        if time_budget_s is not None and (isinstance(time_budget_s, bool) or not isinstance(time_budget_s, (int, float))
+                                          or not time_budget_s > 0):
+            raise ValueError(f"time_budget_s must be > 0 seconds (or None), got {time_budget_s!r}")
+        if isinstance(data, np.ndarray):
+            dataset = make_dataset(_as_float_images("data", data), batch_size=batch_size, seed=self.seed,
+                                   drop_remainder=False)
+        elif hasattr(data, "element_spec") and hasattr(data, "__iter__"):
+            dataset = data
+        else:
+            raise TypeError(f"data must be a NumPy array of images in [0, 1] or a tf.data.Dataset, got {type(data).__name__}")
+
+        keys = ("epoch", "step", "loss", "reconstruction", "kl", "seconds", "images_per_s")
+        result = AutoencoderResult(history={k: [] for k in keys})
+        if out_dir is not None and resume:
+            ckpt = latest_checkpoint(out_dir)
+            if ckpt is not None:
+                self.restore(ckpt)
+                result.checkpoint = ckpt
+                _say(verbose, f"resumed from {ckpt} (epoch {self.epoch}, step {self.step})")
+        saved_epoch = self.epoch if result.checkpoint is not None else None
+        start = time.perf_counter()
+        images_total = 0
+        while self.epoch < epochs:
+            t0 = time.perf_counter()
+            sums = np.zeros(3)
+            n_images = 0
+            for batch in dataset:
+                if isinstance(batch, (tuple, list)):
+                    batch = batch[0]
+                out = self.train_step(batch)
+                if not all(math.isfinite(v) for v in out.values()):
+                    msg = (f"non-finite loss at step {self.step} (epoch {self.epoch + 1}): loss={out['loss']}; "
+                           f"training stopped, last good checkpoint: {result.checkpoint or 'none'}")
+                    _say(verbose, msg)
+                    raise DivergenceError(msg, self.step, self.epoch + 1, out, result.checkpoint)
+                n = int(batch.shape[0])
+                sums += n * np.array([out["loss"], out["reconstruction"], out["kl"]])
+                n_images += n
+            if n_images == 0:
+                raise ValueError("the dataset produced no batches")
+            self.epoch += 1
+            seconds = time.perf_counter() - t0
+            images_total += n_images
+            loss, rec, kl = sums / n_images
+            log = {"epoch": self.epoch, "step": self.step, "loss": loss, "reconstruction": rec, "kl": kl,
+                   "seconds": seconds, "images_per_s": n_images / seconds}
+            for k in keys:
+                result.history[k].append(log[k])
+            kl_text = f"  kl {kl:.3f}" if self.variational else ""
+            _say(verbose, f"epoch {self.epoch}/{epochs}  step {self.step}  loss {loss:.4f}{kl_text}  "
+                          f"{seconds:.1f}s  {log['images_per_s']:.0f} img/s")
+            if time_budget_s is not None and time.perf_counter() - start >= time_budget_s and self.epoch < epochs:
+                result.stopped = "time_budget"
+                _say(verbose, f"time budget of {time_budget_s:g}s reached after epoch {self.epoch}")
+                break
+        if out_dir is not None and saved_epoch != self.epoch:
+            result.checkpoint = self.save_checkpoint(out_dir)
+            _prune(out_dir, keep_last)
+        result.seconds = time.perf_counter() - start
+        result.epochs_done, result.steps = self.epoch, self.step
+        result.images_per_s = images_total / result.seconds if result.seconds > 0 and images_total else 0.0
+        return result
+
+
+# --------------------------------------------------------------------------- convenience
+
+
+def train_autoencoder(
+    arch: str = "conv",
+    data=None,
+    epochs: int = 1,
+    *,
+    latent_dim: int = 32,
+    loss: str = "l2",
+    variational: bool = False,
+    learning_rate=1e-3,
+    beta: float = 1.0,
+    noise_std: float = 0.0,
+    seed: int = 0,
+    **fit_kwargs,
+) -> tuple[AutoencoderTrainer, AutoencoderResult]:
+    """Build ``arch`` (seeded), train it on ``data`` (images in [0, 1]) and return ``(trainer, result)``."""
+    if data is None:
+        raise ValueError("data must be images in [0, 1] (e.g. load_mnist(scale='0-1')[0][0]) or a tf.data dataset, got None")
+    _check_loss(loss)
+    keras.utils.set_random_seed(seed)
+    encoder, decoder = build_autoencoder(arch, latent_dim, variational)
+    trainer = AutoencoderTrainer(encoder, decoder, loss=loss, learning_rate=learning_rate, beta=beta,
+                                 noise_std=noise_std, arch=arch, seed=seed)
+    return trainer, trainer.fit(data, epochs, **fit_kwargs)
+
+
+def read_state(checkpoint: str | os.PathLike) -> dict:
+    """The ``state.json`` of a checkpoint folder; FileNotFoundError / ValueError say what is wrong."""
+    path = Path(checkpoint) / STATE_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{checkpoint} is not a complete checkpoint (no {STATE_FILE})")
+    try:
+        state = json.loads(path.read_text())
+        int(state["epoch"]), int(state["step"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path} is unreadable ({type(exc).__name__}: {exc})") from exc
+    return state
+
+
+def load_autoencoder(run: str | os.PathLike) -> AutoencoderTrainer:
+    """Rebuild the autoencoder saved in a run directory (its latest checkpoint) or in one checkpoint folder."""
+    run = Path(run)
+    ckpt = run if (run / STATE_FILE).is_file() else latest_checkpoint(run)
+    if ckpt is None:
+        if not run.is_dir():
+            raise FileNotFoundError(f"run directory {run} does not exist")
+        raise FileNotFoundError(f"run directory {run} holds no checkpoint (no complete ckpt-* folder)")
+    config = read_state(ckpt).get("config", {})
+    if config.get("kind") != "autoencoder" or config.get("arch") not in ARCHS:
+        raise ValueError(f"checkpoint {ckpt} is not an autoencoder of arch {', '.join(ARCHS)} "
+                         f"(kind={config.get('kind')!r}, arch={config.get('arch')!r})")
+    encoder, decoder = build_autoencoder(config["arch"], int(config["latent_dim"]), bool(config["variational"]))
+    trainer = AutoencoderTrainer(encoder, decoder, loss=config.get("loss", "l2"), beta=config.get("beta", 1.0),
+                                 noise_std=config.get("noise_std", 0.0), arch=config["arch"],
+                                 learning_rate=config.get("learning_rate", 1e-3), seed=config.get("seed", 0))
+    trainer.restore(ckpt)
+    return trainer
