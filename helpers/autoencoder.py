@@ -445,7 +445,7 @@ class AutoencoderTrainer:
             if ckpt is not None:
                 self.restore(ckpt)
                 result.checkpoint = ckpt
-                _say(verbose, f"resumed from {ckpt} (epoch {self.epoch}, step {self.step})")
+                _say(verbose, f"resumed from {ckpt.name} (epoch {self.epoch}, step {self.step})")
         saved_epoch = self.epoch if result.checkpoint is not None else None
         start = time.perf_counter()
         images_total = 0

@@ -366,6 +366,10 @@ class GANTrainer:
             arrays = {f"g_{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(self.g_optimizer.variables)}
             arrays.update({f"d_{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(self.d_optimizer.variables)})
             arrays["noise_state"] = keras.ops.convert_to_numpy(self._noise_seed.state)
+            for prefix, model in (("gs", self.generator), ("ds", self.discriminator)):
+                # layer state the weight files leave out, e.g. each Dropout layer's random-seed state
+                for i, v in enumerate(_layer_rng_states(model)):
+                    arrays[f"{prefix}_{i}"] = keras.ops.convert_to_numpy(v)
             np.savez(tmp / "optimizers.npz", **arrays)
             state = {"epoch": self.epoch, "step": self.step, "config": self.config(), "extra": extra or {}}
             (tmp / STATE_FILE).write_text(json.dumps(state, indent=1))  # last: a folder with it is complete
@@ -406,6 +410,10 @@ class GANTrainer:
                             v.assign(npz[f"{prefix}_{i}"])
                 if "noise_state" in npz.files:
                     self._noise_seed.state.assign(npz["noise_state"])
+                for prefix, model in (("gs", self.generator), ("ds", self.discriminator)):
+                    for i, v in enumerate(_layer_rng_states(model)):
+                        if f"{prefix}_{i}" in npz.files and npz[f"{prefix}_{i}"].shape == tuple(v.shape):
+                            v.assign(npz[f"{prefix}_{i}"])
         self.epoch, self.step = int(state["epoch"]), int(state["step"])
         return state
 
@@ -442,7 +450,7 @@ class GANTrainer:
             raise ValueError(f"time_budget_s must be > 0 seconds (or None), got {time_budget_s!r}")
         if checkpoint_every is not None and out_dir is None:
             raise ValueError("checkpoint_every needs out_dir (where to write the checkpoints)")
-        dataset = self._as_dataset(data, batch_size)
+        self._check_data(data)  # before touching any checkpoint
         callbacks = list(callbacks or [])
 
         result = TrainResult(history={k: [] for k in ("epoch", "step", "d_loss", "g_loss", "seconds", "images_per_s")})
@@ -451,7 +459,9 @@ class GANTrainer:
             if ckpt is not None:
                 self.restore(ckpt)
                 result.checkpoint = ckpt
-                _say(verbose, f"resumed from {ckpt} (epoch {self.epoch}, step {self.step})")
+                _say(verbose, f"resumed from {ckpt.name} (epoch {self.epoch}, step {self.step})")
+        # a resumed run shuffles on from a new seed rather than replaying the first epochs' order
+        dataset = self._as_dataset(data, batch_size, shuffle_seed=self.seed + 7919 * self.epoch)
 
         start = time.perf_counter()
         images_total = 0
@@ -512,16 +522,26 @@ class GANTrainer:
         result.images_per_s = images_total / result.seconds if result.seconds > 0 else 0.0
         return result
 
-    def _as_dataset(self, data, batch_size: int):
+    def _check_data(self, data) -> None:
+        """Raise if ``data`` is neither float images ``(n, 28, 28[, 1])`` nor a ``tf.data`` dataset."""
         if isinstance(data, np.ndarray):
             if data.dtype == np.uint8:
                 raise ValueError("images must be floats in [-1, 1], got uint8; use load_mnist(scale='-1-1')")
             if data.ndim not in (3, 4) or data.shape[1:3] != self._image_shape[:2]:
                 raise ValueError(f"images must have shape (n, 28, 28) or (n, 28, 28, 1), got {data.shape}")
-            return make_dataset(data.astype(np.float32), batch_size=batch_size, seed=self.seed, drop_remainder=False)
-        if hasattr(data, "element_spec") and hasattr(data, "__iter__"):
-            return data
-        raise TypeError(f"data must be a NumPy array of images or a tf.data.Dataset, got {type(data).__name__}")
+        elif not (hasattr(data, "element_spec") and hasattr(data, "__iter__")):
+            raise TypeError(f"data must be a NumPy array of images or a tf.data.Dataset, got {type(data).__name__}")
+
+    def _as_dataset(self, data, batch_size: int, shuffle_seed: int):
+        self._check_data(data)
+        if isinstance(data, np.ndarray):
+            return make_dataset(data.astype(np.float32), batch_size=batch_size, seed=shuffle_seed, drop_remainder=False)
+        return data
+
+
+def _layer_rng_states(model: keras.Model) -> list:
+    """The random-seed state variables of a model's layers (Dropout's), which ``save_weights`` does not store."""
+    return [v for v in model.non_trainable_variables if v.path.endswith("seed_generator_state")]
 
 
 def _prune(out_dir, keep_last: int | None) -> None:

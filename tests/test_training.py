@@ -448,3 +448,38 @@ def test_ema_trainer_restoring_a_run_without_an_average_starts_it_from_the_gener
 def test_without_ema_the_sampler_is_the_generator(trainer):
     assert trainer.ema_generator is None and trainer.sampler is trainer.generator
     assert trainer.config()["ema"] is None
+
+
+# --------------------------------------------------------------------------- what a resume carries over
+
+
+def test_checkpoint_keeps_the_dropout_layers_random_state(tmp_path):
+    keras.utils.set_random_seed(0)
+    g = models.build_mlp_generator(8, hidden=(16,))
+    d = models.build_dcgan_discriminator()  # two Dropout layers, each with its own seed state
+    tr = GANTrainer(g, d)
+    states = training._layer_rng_states(d)
+    assert len(states) == 2
+    tr.train_step(images(8))  # advances the dropout seeds
+    saved = [keras.ops.convert_to_numpy(v).copy() for v in states]
+    path = tr.save_checkpoint(tmp_path)
+    tr.train_step(images(8))
+    assert not all(np.array_equal(keras.ops.convert_to_numpy(v), s) for v, s in zip(states, saved))
+    tr.restore(path)
+    assert all(np.array_equal(keras.ops.convert_to_numpy(v), s) for v, s in zip(states, saved))
+
+
+def test_resume_shuffles_from_a_new_seed_and_names_the_checkpoint_without_its_folder(trainer, tmp_path, monkeypatch, capsys):
+    seeds = []
+    real_make = training.make_dataset
+
+    def spy(*args, **kwargs):
+        seeds.append(kwargs["seed"])
+        return real_make(*args, **kwargs)
+
+    monkeypatch.setattr(training, "make_dataset", spy)
+    trainer.fit(images(), 1, batch_size=BATCH, out_dir=tmp_path, verbose=False)
+    trainer.fit(images(), 2, batch_size=BATCH, out_dir=tmp_path, verbose=True)
+    assert seeds[0] == trainer.seed and seeds[1] != seeds[0]  # epoch 2 does not replay epoch 1's order
+    err = capsys.readouterr().err
+    assert "resumed from ckpt-00001 (epoch 1," in err and str(tmp_path) not in err
