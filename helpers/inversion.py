@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-import keras
+from helpers._keras import keras  # quietly: no TensorFlow start-up lines
 import numpy as np
 
 from helpers.validation import positive_int

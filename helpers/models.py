@@ -8,7 +8,7 @@ way TensorFlow's DCGAN tutorial does, so a wrong size fails at build time with a
 
 from __future__ import annotations
 
-import keras
+from helpers._keras import keras  # quietly: no TensorFlow start-up lines
 import numpy as np
 from keras import layers
 

@@ -90,11 +90,65 @@ def contour(
     return ax
 
 
-def plot_path(ax, xs: Array, label: str = "", color=None, marker: str = "o", ms: float = 3.0) -> None:
-    """Draw one 2-D path of iterates, with its start marked."""
+def plot_path(ax, xs: Array, label: str = "", color=None, marker: str = "o", ms: float = 3.0):
+    """Draw one 2-D path of iterates, with its start marked; returns the (path, start) lines."""
     xs = np.asarray(xs)
     (line,) = ax.plot(xs[:, 0], xs[:, 1], marker=marker, ms=ms, lw=1.2, color=color, label=label)
-    ax.plot(*xs[0], marker="s", ms=6, color=line.get_color(), mec="k")
+    (start,) = ax.plot(*xs[0], marker="s", ms=6, color=line.get_color(), mec="k")
+    return line, start
+
+
+def set_path_data(artists, xs: Array) -> None:
+    """Move the (path, start) lines of :func:`plot_path` to new iterates ``xs``, dropping non-finite rows."""
+    line, start = artists
+    xs = np.asarray(xs, dtype=np.float64).reshape(-1, 2)
+    xs = xs[np.all(np.isfinite(xs), axis=1)]
+    line.set_data(xs[:, 0], xs[:, 1])
+    start.set_data(xs[:1, 0], xs[:1, 1])
+
+
+def _curve_y(values, f_star: float | None, log: bool) -> Array:
+    values = np.asarray(values, dtype=np.float64)
+    y = values - f_star if f_star is not None else values
+    return np.where(y > 0, y, np.nan) if log else y
+
+
+def set_curve_data(lines, curves: Sequence[Array], *, f_star: float | None = None, log: bool = True,
+                   snap: bool = False) -> None:
+    """Give the lines drawn by :func:`plot_curves` new value series (same order), then rescale their axes.
+
+    ``snap=True`` rounds a log y-axis out to whole decades (:func:`snap_log_ylim`), as ``plot_curves(snap=True)`` does.
+    """
+    lines, curves = list(lines), list(curves)
+    if len(lines) != len(curves):
+        raise ValueError(f"need one value series per line: {len(lines)} lines, got {len(curves)} series")
+    for line, values in zip(lines, curves):
+        y = _curve_y(values, f_star, log)
+        line.set_data(np.arange(len(y)), y)
+    for ax in {id(line.axes): line.axes for line in lines}.values():
+        ax.relim()
+        ax.autoscale_view()
+        if snap and ax.get_yscale() == "log":
+            snap_log_ylim(ax)
+
+
+def snap_log_ylim(ax) -> tuple[float, float] | None:
+    """Set a log y-axis to whole decades around its lines' positive finite data; returns the limits (None: no data).
+
+    Whole decades keep the axis (ticks, labels) still while a slider nudges the curves, so a
+    widget can reuse its rendering; the curves still fill the plot within a factor of ten.
+    """
+    ys = [np.asarray(line.get_ydata(), dtype=np.float64) for line in ax.lines]
+    ys = np.concatenate([y[np.isfinite(y) & (y > 0)] for y in ys]) if ys else np.array([])
+    if ys.size == 0:
+        return None
+    lo = float(np.floor(np.log10(ys.min())))
+    hi = float(np.ceil(np.log10(ys.max())))
+    if hi <= lo:
+        hi = lo + 1
+    limits = (10.0**lo, 10.0**hi)
+    ax.set_ylim(*limits)
+    return limits
 
 
 def plot_trajectories(
@@ -144,11 +198,13 @@ def plot_curves(
     ylabel: str | None = None,
     title: str | None = None,
     best: bool = False,
+    snap: bool = False,
 ):
     """Loss curves: each value series against its step, as f − f* on a log scale when ``f_star`` is given.
 
     ``curves`` maps labels to arrays, or is a list of trajectories (``best=True`` plots their
-    best-so-far values instead of the current ones).
+    best-so-far values instead of the current ones). ``snap=True`` rounds the log y-axis out to
+    whole decades (:func:`snap_log_ylim`; fixes the y-limits, so draw every curve before).
     """
     if ax is None:
         ax = new_figure()[1][0]
@@ -157,13 +213,12 @@ def plot_curves(
     else:
         items = [(t.label, t.best_values if best else t.values) for t in curves]
     for label, values in items:
-        values = np.asarray(values, dtype=np.float64)
-        y = values - f_star if f_star is not None else values
-        if log:
-            y = np.where(y > 0, y, np.nan)
+        y = _curve_y(values, f_star, log)
         ax.plot(np.arange(len(y)), y, label=label, lw=1.4)
     if log:
         ax.set_yscale("log")
+        if snap:
+            snap_log_ylim(ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel or ("f(xₜ) − f*" if f_star is not None else "f(xₜ)"))
     if title:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import keras
+from helpers._keras import keras  # quietly: no TensorFlow start-up lines
 import numpy as np
 
 from helpers.data import make_dataset

@@ -11,15 +11,29 @@ Tests call the views directly; an *explorer* wraps a view in sliders:
 
 In a notebook, showing a view (or its ``figure``) gives the static picture for readers
 without a live kernel.
+
+Fast redraws: each view function here is drawn by a :class:`Scene` (``gd_view.scene`` is its
+class). A view call builds a fresh scene and returns its figure; an explorer keeps its scenes and
+on a slider move only moves what moves (paths, curves, titles) over a cached rendering of what
+does not (contours, arrows, axes), then encodes the PNG quickly. Set the environment variable
+``HELPERS_FAST_WIDGETS=0`` before importing to make explorers call their view afresh instead
+(the benchmarks compare the two).
 """
 
 from __future__ import annotations
 
+import inspect
 import io
+import os
+import struct
+import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import ipywidgets as W
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
@@ -27,6 +41,10 @@ from . import games, optim, plotting
 from .functions import L1Norm, Quadratic, Rosenbrock
 
 REGIMES = ("too small", "good", "oscillating", "diverges")
+#: explorers redraw through their view's Scene (set HELPERS_FAST_WIDGETS=0 to call the view afresh each time)
+FAST_WIDGETS = os.environ.get("HELPERS_FAST_WIDGETS", "1").strip().lower() not in ("0", "false", "no", "off")
+#: zlib level of the PNGs an explorer sends: 1 is the fastest that still compresses a plot ~12x (800x350 px: ~70 kB)
+PNG_COMPRESS_LEVEL = 1
 
 
 @dataclass
@@ -35,33 +53,197 @@ class View:
 
     figure: Figure
     summary: dict = field(default_factory=dict)
+    #: the figure already rendered as PNG (a scene's fast path), or None to render on demand
+    png: bytes | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         # minor ticks on log axes cost a third of a redraw; the major decades are enough on a slider's plot
         for ax in self.figure.axes:
             for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
-                if scale == "log":
+                if scale == "log" and not isinstance(axis.get_minor_locator(), NullLocator):
                     axis.set_minor_locator(NullLocator())
 
     def _repr_png_(self) -> bytes:
+        if self.png is not None:
+            return self.png
         buf = io.BytesIO()
         self.figure.savefig(buf, format="png")
         return buf.getvalue()
 
 
+def encode_png(rgba: np.ndarray, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
+    """PNG bytes of an (H, W, 4) uint8 RGBA image, quickly: no row filters, RGB when it is opaque.
+
+    Plots are mostly flat colour, so unfiltered rows at zlib level 1 compress about as well as
+    matplotlib's PNG (adaptive filters, level 6) at a fraction of its time.
+    """
+    rgba = np.asarray(rgba)
+    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
+        raise ValueError(f"rgba must be an (H, W, 4) uint8 array, got shape {rgba.shape} and dtype {rgba.dtype}")
+    if not 0 <= compress_level <= 9:
+        raise ValueError(f"compress_level must be in 0..9, got {compress_level}")
+    opaque = bool(rgba[..., 3].min() == 255)
+    pixels = rgba[..., :3] if opaque else rgba
+    height, width, channels = pixels.shape
+    raw = np.zeros((height, 1 + width * channels), dtype=np.uint8)  # each row: filter type 0 (none), then the pixels
+    raw[:, 1:] = pixels.reshape(height, width * channels)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2 if opaque else 6, 0, 0, 0)
+    return b"".join([b"\x89PNG\r\n\x1a\n", _png_chunk(b"IHDR", header),
+                     _png_chunk(b"IDAT", zlib.compress(raw.data, compress_level)), _png_chunk(b"IEND", b"")])
+
+
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+
+class Scene:
+    """One view drawn on a figure kept for reuse: static parts rendered once, moving parts redrawn per call.
+
+    A subclass draws the whole view for some values in ``draw(values)`` (the pure view function
+    calls just that), lists in ``self.moving`` the artists that change with the values (a whole
+    Axes, or artists inside one), sets them for new values in ``update(values)``, and names in
+    ``key(values)`` the values the static parts depend on: a scene only takes values with its own
+    key. ``scene.view(**values)`` returns the :class:`View` the view function would, with its PNG
+    made by restoring the cached static layer and drawing only the moving artists (blitting).
+    """
+
+    #: static layers kept per scene, one per axes layout (each is the figure's size in RGBA, ~1 MB)
+    backgrounds = 8
+
+    def __init__(self, **values):
+        self.values = dict(values)
+        self.moving: list = []
+        self.summary = self.draw(self.values)
+        self.canvas = None  # made on the first render: a pure view's figure stays as drawn
+        self._backgrounds: OrderedDict = OrderedDict()
+        self._drawn: list = []
+
+    @staticmethod
+    def key(values: dict):
+        """The values the static parts depend on (a hashable); a scene serves only its own key."""
+        return ()
+
+    def draw(self, values: dict) -> dict:
+        """Make ``self.figure`` for ``values``, fill ``self.moving``; return the summary."""
+        raise NotImplementedError
+
+    def update(self, values: dict) -> dict:
+        """Set the moving artists for ``values`` (same key); return the summary."""
+        raise NotImplementedError
+
+    def static_view(self) -> View:
+        """The figure as drawn (no fast path): what the pure view function returns."""
+        return View(self.figure, self.summary)
+
+    def view(self, **values) -> View:
+        """Move the artists to ``values`` and render them over the cached static layer: a View with its PNG."""
+        if self.key(values) != self.key(self.values):
+            raise ValueError(f"this scene draws key {self.key(self.values)!r}, got values with key {self.key(values)!r}")
+        self.summary = self.update(values)
+        self.values = dict(values)
+        view = View(self.figure, self.summary)  # also drops minor ticks on log axes, as a view does
+        view.png = encode_png(self.render())
+        return view
+
+    def layout(self) -> tuple:
+        """What the static layer depends on beyond the key: every Axes' limits (ticks and labels follow them)."""
+        return tuple((tuple(ax.get_xlim()), tuple(ax.get_ylim())) for ax in self.figure.axes)
+
+    def render(self) -> np.ndarray:
+        """The figure as an RGBA array: the static layer for the current layout, then the moving artists in drawing order.
+
+        Static layers are kept per layout (a few), so a slider going back and forth across a
+        change of axis limits (e.g. a new decade on a log axis) redraws everything only once.
+        """
+        if self.canvas is None:
+            self.canvas = FigureCanvasAgg(self.figure)
+            self._drawn = _drawing_order(self.figure, self.moving)
+            for artist in self._drawn:
+                artist.set_animated(True)  # left out of canvas.draw(), still drawn by savefig
+            self._backgrounds = OrderedDict()
+        layout = self.layout()
+        background = self._backgrounds.pop(layout, None)
+        if background is None:
+            self.canvas.draw()
+            background = self.canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.canvas.restore_region(background)
+        self._backgrounds[layout] = background
+        while len(self._backgrounds) > self.backgrounds:
+            self._backgrounds.popitem(last=False)
+        renderer = self.canvas.get_renderer()
+        for artist in self._drawn:
+            artist.draw(renderer)
+        return np.asarray(self.canvas.buffer_rgba())
+
+
+def _drawing_order(figure: Figure, moving) -> list:
+    """What to redraw, in matplotlib's drawing order: moving Axes whole; inside other Axes, from the first moving artist on.
+
+    Axes draw their children sorted by zorder; everything an Axes draws after its first moving
+    artist is redrawn too, so that the blitted image stacks exactly as a full draw does.
+    """
+    ids = {id(a) for a in moving}
+    order = []
+    for ax in sorted(figure.axes, key=attrgetter("zorder")):
+        if id(ax) in ids:
+            order.append(ax)
+            continue
+        children = [a for a in ax.get_children() if a is not ax.patch]
+        if not (ax.axison and ax.get_frame_on()):
+            children = [a for a in children if a not in ax.spines.values()]
+        if not ax.axison:
+            children = [a for a in children if a not in ax._axis_map.values()]
+        children = sorted(children, key=attrgetter("zorder"))
+        first = next((i for i, a in enumerate(children) if id(a) in ids), None)
+        if first is not None:
+            order += children[first:]
+    return order
+
+
+class SceneCache:
+    """The scenes of one view function, by key (least recently used dropped beyond ``size``)."""
+
+    def __init__(self, view_fn, size: int = 6):
+        if getattr(view_fn, "scene", None) is None:
+            raise ValueError(f"view_fn must have a .scene (a Scene subclass), got {view_fn!r}")
+        if size < 1:
+            raise ValueError(f"size must be >= 1, got {size}")
+        self.view_fn, self.scene_class, self.size = view_fn, view_fn.scene, size
+        self.signature = inspect.signature(view_fn)
+        self.scenes: OrderedDict = OrderedDict()
+
+    def view(self, **values) -> View:
+        """The view for ``values`` (the view function's defaults fill the rest), drawn on a kept scene."""
+        bound = self.signature.bind(**values)
+        bound.apply_defaults()
+        values = dict(bound.arguments)
+        key = self.scene_class.key(values)
+        scene = self.scenes.pop(key, None)
+        if scene is None:
+            scene = self.scene_class(**values)
+        self.scenes[key] = scene
+        while len(self.scenes) > self.size:
+            self.scenes.popitem(last=False)
+        return scene.view(**values)
+
+
 class Explorer(W.VBox):
     """Controls over a view function, its figure shown as an image widget and its summary as a caption.
 
-    Every change of a control calls ``view(**values)`` again. ``result`` holds the latest
+    Every change of a control calls ``view(**values)`` again (through the view's :class:`Scene`,
+    when it has one, so that only what moves is redrawn). ``result`` holds the latest
     :class:`View`; ``children[i]`` are the controls in order, then the image and the caption.
     The figure is sent as PNG bytes to an ``Image`` widget (no ``Output`` widget capture),
-    so it updates the same way in JupyterLab, Notebook 7, VS Code and Colab.
+    so it updates the same way in JupyterLab, Notebook 7, VS Code and Colab. Through a scene,
+    successive results share one figure (it shows the latest values); each keeps its own PNG.
     """
 
     def __init__(self, view, controls: dict, fixed: dict | None = None):
         self.view = view
         self.controls = dict(controls)
         self.fixed = dict(fixed or {})
+        self.scenes = SceneCache(view) if FAST_WIDGETS and getattr(view, "scene", None) is not None else None
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
         self.caption = W.HTML()
         self.result: View | None = None
@@ -77,7 +259,8 @@ class Explorer(W.VBox):
 
     def update(self) -> View:
         """Call the view with the current values and show its figure and summary."""
-        self.result = self.view(**self.values())
+        values = self.values()
+        self.result = self.scenes.view(**values) if self.scenes is not None else self.view(**values)
         self.image.value = self.result._repr_png_()
         self.caption.value = _caption(self.result.summary)
         return self.result
@@ -125,20 +308,50 @@ def _check_steps(steps: int, maximum: int = 100_000) -> int:
 # --------------------------------------------------------------------------- 01: gradient descent
 
 
+class GdScene(Scene):
+    """:func:`gd_view` on a kept figure: the contours depend on κ; the path, titles and curve move."""
+
+    @staticmethod
+    def key(values: dict):
+        return (float(values["condition"]),)
+
+    @staticmethod
+    def compute(learning_rate, steps, condition, x0):
+        steps = _check_steps(steps)
+        q = Quadratic.with_condition(condition, angle=np.pi / 6)
+        traj = optim.gradient_descent(q, x0, learning_rate, steps)
+        regime = lr_regime(learning_rate, q.L)
+        titles = (f"η = {learning_rate:.3g}, η·L = {learning_rate * q.L:.2f}: {regime}",
+                  f"2/L = {2 / q.L:.3g}, κ = {q.condition_number:g}")
+        summary = {"regime": regime, "final_gap": traj.value - q.f_star, "diverged": traj.diverged,
+                   "rate": optim.gd_rate_quadratic(learning_rate, q.eigenvalues), "L": q.L}
+        return q, traj, titles, summary
+
+    def draw(self, values):
+        q, traj, titles, summary = self.compute(**values)
+        self.figure, (ax1, ax2) = plotting.new_figure(2, size=(4.0, 3.5), pyplot=False)
+        plotting.plot_trajectories(q, [traj], bounds=(-2.5, 2.5, -2.5, 2.5), ax=ax1, grid=80, title=titles[0])
+        plotting.plot_curves({"f(x_t) − f*": traj.values}, ax=ax2, f_star=q.f_star, title=titles[1], snap=True)
+        self.path = ax1.lines[-2:]
+        self.moving = [*self.path, ax1.title, *ax2.lines, ax2.title]
+        return summary
+
+    def update(self, values):
+        q, traj, titles, summary = self.compute(**values)
+        ax1, ax2 = self.figure.axes
+        plotting.set_path_data(self.path, traj.xs)
+        ax1.set_title(titles[0], fontsize=10)
+        plotting.set_curve_data(ax2.lines, [traj.values], f_star=q.f_star, snap=True)
+        ax2.set_title(titles[1], fontsize=10)
+        return summary
+
+
 def gd_view(learning_rate: float = 0.05, steps: int = 30, condition: float = 10.0, x0=(1.8, 1.2)) -> View:
     """Gradient descent on a 2-D quadratic with eigenvalues 1 and ``condition``: path and f − f*."""
-    steps = _check_steps(steps)
-    q = Quadratic.with_condition(condition, angle=np.pi / 6)
-    traj = optim.gradient_descent(q, x0, learning_rate, steps)
-    regime = lr_regime(learning_rate, q.L)
-    fig, (ax1, ax2) = plotting.new_figure(2, size=(4.0, 3.5), pyplot=False)
-    plotting.plot_trajectories(q, [traj], bounds=(-2.5, 2.5, -2.5, 2.5), ax=ax1, grid=80,
-                               title=f"η = {learning_rate:.3g}, η·L = {learning_rate * q.L:.2f}: {regime}")
-    plotting.plot_curves({"f(x_t) − f*": traj.values}, ax=ax2, f_star=q.f_star,
-                         title=f"2/L = {2 / q.L:.3g}, κ = {q.condition_number:g}")
-    gap = traj.value - q.f_star
-    return View(fig, {"regime": regime, "final_gap": gap, "diverged": traj.diverged,
-                      "rate": optim.gd_rate_quadratic(learning_rate, q.eigenvalues), "L": q.L})
+    return GdScene(learning_rate=learning_rate, steps=steps, condition=condition, x0=x0).static_view()
+
+
+gd_view.scene = GdScene
 
 
 def gd_explorer() -> Explorer:
@@ -153,25 +366,70 @@ def gd_explorer() -> Explorer:
 
 # --------------------------------------------------------------------------- 02: min-max game
 
+#: half-widths of the game's plot: the smallest that holds the path is used, so the axes hold still while a slider moves
+GAME_RADII = (1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0)
+
+
+def game_radius(zs: np.ndarray) -> float:
+    """Half-width of the game's square plot: the first of :data:`GAME_RADII` ≥ 1.1 × the path's largest |coordinate|."""
+    zs = np.asarray(zs, dtype=np.float64)
+    finite = zs[np.isfinite(zs)]
+    need = 1.1 * float(np.max(np.abs(finite))) if finite.size else 0.0
+    return next((r for r in GAME_RADII if r >= need), GAME_RADII[-1])
+
+
+class GameScene(Scene):
+    """:func:`game_view` on a kept figure: the arrows depend on the turn mode and the plot's radius; paths and curves move."""
+
+    @staticmethod
+    def key(values: dict):
+        zs = games.play(games.BilinearGame(), (1.0, 0.5), values["learning_rate"], _check_steps(values["steps"]), values["mode"]).zs
+        return (values["mode"], game_radius(zs))
+
+    @staticmethod
+    def compute(learning_rate, steps, mode):
+        steps = _check_steps(steps)
+        game = games.BilinearGame()
+        traj = games.play(game, (1.0, 0.5), learning_rate, steps, mode)
+        rho = games.growth_factor(game, learning_rate, mode)
+        summary = {"growth": rho, "final_distance": float(traj.distances[-1]),
+                   "average_distance": float(np.linalg.norm(traj.averages[-1]))}
+        return game, traj, rho, summary
+
+    def draw(self, values):
+        game, traj, rho, summary = self.compute(**values)
+        mode, learning_rate = values["mode"], values["learning_rate"]
+        self.figure, (ax1, ax2) = plotting.new_figure(2, size=(4.0, 3.5), pyplot=False)
+        r = game_radius(traj.zs)
+        plotting.plot_field(game.field, (-r, r, -r, r), paths={mode: traj.zs, "running average": traj.averages},
+                            ax=ax1, xlabel="x (minimises)", ylabel="y (maximises)", title=f"{mode}, η = {learning_rate:.3g}")
+        ax2.plot(traj.distances, label="‖z_t‖")
+        ax2.plot(np.linalg.norm(traj.averages, axis=1), label="‖average‖")
+        ax2.set(yscale="log", xlabel="step t", title=f"growth per step ρ = {rho:.4f}")
+        plotting.snap_log_ylim(ax2)
+        ax2.legend(fontsize=8)
+        ax2.grid(alpha=0.3)
+        self.paths = [ax1.lines[0:2], ax1.lines[2:4]]
+        self.moving = [*ax1.lines[0:4], ax1.title, *ax2.lines, ax2.title]
+        return summary
+
+    def update(self, values):
+        game, traj, rho, summary = self.compute(**values)
+        ax1, ax2 = self.figure.axes
+        plotting.set_path_data(self.paths[0], traj.zs)
+        plotting.set_path_data(self.paths[1], traj.averages)
+        ax1.set_title(f"{values['mode']}, η = {values['learning_rate']:.3g}", fontsize=10)
+        plotting.set_curve_data(ax2.lines, [traj.distances, np.linalg.norm(traj.averages, axis=1)], log=False, snap=True)
+        ax2.set_title(f"growth per step ρ = {rho:.4f}")
+        return summary
+
 
 def game_view(learning_rate: float = 0.1, steps: int = 100, mode: str = "simultaneous") -> View:
     """Descent–ascent on f(x, y) = x·y from (1, 0.5): the players' path over the field, and ‖z_t‖."""
-    steps = _check_steps(steps)
-    game = games.BilinearGame()
-    traj = games.play(game, (1.0, 0.5), learning_rate, steps, mode)
-    rho = games.growth_factor(game, learning_rate, mode)
-    fig, (ax1, ax2) = plotting.new_figure(2, size=(4.0, 3.5), pyplot=False)
-    r = max(1.5, float(np.nanmax(np.abs(traj.zs))) * 1.1)
-    r = min(r, 20.0)
-    plotting.plot_field(game.field, (-r, r, -r, r), paths={mode: traj.zs, "running average": traj.averages},
-                        ax=ax1, xlabel="x (minimises)", ylabel="y (maximises)", title=f"{mode}, η = {learning_rate:.3g}")
-    ax2.plot(traj.distances, label="‖z_t‖")
-    ax2.plot(np.linalg.norm(traj.averages, axis=1), label="‖average‖")
-    ax2.set(yscale="log", xlabel="step t", title=f"growth per step ρ = {rho:.4f}")
-    ax2.legend(fontsize=8)
-    ax2.grid(alpha=0.3)
-    return View(fig, {"growth": rho, "final_distance": float(traj.distances[-1]),
-                      "average_distance": float(np.linalg.norm(traj.averages[-1]))})
+    return GameScene(learning_rate=learning_rate, steps=steps, mode=mode).static_view()
+
+
+game_view.scene = GameScene
 
 
 def game_explorer() -> Explorer:
@@ -186,21 +444,51 @@ def game_explorer() -> Explorer:
 # --------------------------------------------------------------------------- 03: subgradient method
 
 
+class SubgradientScene(Scene):
+    """:func:`subgradient_view` on a kept figure: the legend names the step rule; the path, title and curves move."""
+
+    @staticmethod
+    def key(values: dict):
+        return (values["rule"],)
+
+    @staticmethod
+    def compute(learning_rate, steps, rule, x0):
+        steps = _check_steps(steps)
+        f = L1Norm(2)
+        traj = optim.subgradient_method(f, x0, learning_rate, steps, rule=rule)
+        title = f"η = {learning_rate:.3g}, {'constant' if rule == 'constant' else '1/√t'} steps"
+        ups = int(np.sum(np.diff(traj.values) > 0))
+        return f, traj, title, {"final_value": traj.value, "best_value": float(traj.best_values[-1]), "increases": ups}
+
+    def draw(self, values):
+        f, traj, title, summary = self.compute(**values)
+        self.figure, (ax1, ax2) = plotting.new_figure(2, size=(4.0, 3.5), pyplot=False)
+        plotting.plot_trajectories(f, [traj], bounds=(-1.6, 1.6, -1.6, 1.6), ax=ax1, grid=81, title=title)
+        ax2.plot(traj.values, lw=1, label="f(xₜ)")
+        ax2.plot(traj.best_values, lw=2, label="best so far")
+        ax2.set(yscale="log", xlabel="step t", title="not a descent method")
+        plotting.snap_log_ylim(ax2)
+        ax2.legend(fontsize=8)
+        ax2.grid(alpha=0.3)
+        self.path = ax1.lines[-2:]
+        self.moving = [*self.path, ax1.title, *ax2.lines, ax2.title]
+        return summary
+
+    def update(self, values):
+        f, traj, title, summary = self.compute(**values)
+        ax1, ax2 = self.figure.axes
+        plotting.set_path_data(self.path, traj.xs)
+        ax1.set_title(title, fontsize=10)
+        plotting.set_curve_data(ax2.lines, [traj.values, traj.best_values], log=False, snap=True)
+        return summary
+
+
 def subgradient_view(learning_rate: float = 0.3, steps: int = 60, rule: str = "constant", x0=(1.3, 0.7)) -> View:
     """The subgradient method on ‖x‖₁ in 2-D: the path across the kinks, f(x_t) and the best so far."""
-    steps = _check_steps(steps)
-    f = L1Norm(2)
-    traj = optim.subgradient_method(f, x0, learning_rate, steps, rule=rule)
-    fig, (ax1, ax2) = plotting.new_figure(2, size=(4.0, 3.5), pyplot=False)
-    plotting.plot_trajectories(f, [traj], bounds=(-1.6, 1.6, -1.6, 1.6), ax=ax1, grid=81,
-                               title=f"η = {learning_rate:.3g}, {'constant' if rule == 'constant' else '1/√t'} steps")
-    ax2.plot(traj.values, lw=1, label="f(xₜ)")
-    ax2.plot(traj.best_values, lw=2, label="best so far")
-    ax2.set(yscale="log", xlabel="step t", title="not a descent method")
-    ax2.legend(fontsize=8)
-    ax2.grid(alpha=0.3)
-    ups = int(np.sum(np.diff(traj.values) > 0))
-    return View(fig, {"final_value": traj.value, "best_value": float(traj.best_values[-1]), "increases": ups})
+    return SubgradientScene(learning_rate=learning_rate, steps=steps, rule=rule, x0=x0).static_view()
+
+
+subgradient_view.scene = SubgradientScene
 
 
 def subgradient_explorer() -> Explorer:
@@ -229,20 +517,54 @@ def make_problem(problem: str):
     return factory(), np.array(x0), bounds
 
 
+class OptimizerScene(Scene):
+    """:func:`optimizer_view` on a kept figure: contours and legend depend on the problem and optimiser; paths and curves move."""
+
+    @staticmethod
+    def key(values: dict):
+        return (values["problem"], values["optimizer"])
+
+    @staticmethod
+    def compute(optimizer, learning_rate, beta, steps, problem):
+        steps = _check_steps(steps)
+        f, x0, bounds = make_problem(problem)
+        kwargs = {_BETA_NAME[optimizer]: beta} if optimizer in _BETA_NAME else {}
+        traj = optim.run(f, x0, optim.make_optimizer(optimizer, learning_rate, **kwargs), steps)
+        gd = optim.run(f, x0, optim.GradientDescent(learning_rate), steps, label="gradient descent")
+        runs = [traj] if optimizer == "gd" else [gd, traj]
+        titles = (f"{f.name}, η = {learning_rate:.3g}",
+                  f"{traj.label}" + (f", {_BETA_NAME[optimizer]} = {beta:.3g}" if kwargs else ""))
+        summary = {"final_gap": traj.value - f.f_star, "gd_final_gap": gd.value - f.f_star, "diverged": traj.diverged}
+        return f, bounds, runs, titles, summary
+
+    def draw(self, values):
+        f, bounds, runs, titles, summary = self.compute(**values)
+        self.figure, (ax1, ax2) = plotting.new_figure(2, size=(4.0, 3.5), pyplot=False)
+        plotting.plot_trajectories(f, runs, bounds=bounds, ax=ax1, grid=90, title=titles[0])
+        plotting.plot_curves(runs, ax=ax2, f_star=f.f_star, title=titles[1], snap=True)
+        lines = ax1.lines[-2 * len(runs):]
+        self.paths = [lines[i:i + 2] for i in range(0, len(lines), 2)]
+        self.moving = [*lines, ax1.title, *ax2.lines, ax2.title]
+        return summary
+
+    def update(self, values):
+        f, bounds, runs, titles, summary = self.compute(**values)
+        ax1, ax2 = self.figure.axes
+        for artists, run in zip(self.paths, runs):
+            plotting.set_path_data(artists, run.xs)
+        ax1.set_title(titles[0], fontsize=10)
+        plotting.set_curve_data(ax2.lines, [run.values for run in runs], f_star=f.f_star, snap=True)
+        ax2.set_title(titles[1], fontsize=10)
+        return summary
+
+
 def optimizer_view(optimizer: str = "momentum", learning_rate: float = 0.02, beta: float = 0.9,
                    steps: int = 150, problem: str = "ill-conditioned quadratic") -> View:
     """One optimiser on a named problem: its path over the contours and f − f* against plain GD's."""
-    steps = _check_steps(steps)
-    f, x0, bounds = make_problem(problem)
-    kwargs = {_BETA_NAME[optimizer]: beta} if optimizer in _BETA_NAME else {}
-    traj = optim.run(f, x0, optim.make_optimizer(optimizer, learning_rate, **kwargs), steps)
-    gd = optim.run(f, x0, optim.GradientDescent(learning_rate), steps, label="gradient descent")
-    fig, (ax1, ax2) = plotting.new_figure(2, size=(4.0, 3.5), pyplot=False)
-    runs = [traj] if optimizer == "gd" else [gd, traj]
-    plotting.plot_trajectories(f, runs, bounds=bounds, ax=ax1, grid=90, title=f"{f.name}, η = {learning_rate:.3g}")
-    plotting.plot_curves(runs, ax=ax2, f_star=f.f_star,
-                         title=f"{traj.label}" + (f", {_BETA_NAME[optimizer]} = {beta:.3g}" if kwargs else ""))
-    return View(fig, {"final_gap": traj.value - f.f_star, "gd_final_gap": gd.value - f.f_star, "diverged": traj.diverged})
+    return OptimizerScene(optimizer=optimizer, learning_rate=learning_rate, beta=beta, steps=steps, problem=problem).static_view()
+
+
+optimizer_view.scene = OptimizerScene
 
 
 def optimizer_explorer() -> Explorer:

@@ -75,3 +75,40 @@ def test_image_grid_shapes_and_errors():
 def test_new_figure_outside_pyplot():
     fig, axes = P.new_figure(2, pyplot=False)
     assert len(axes) == 2 and plt.get_fignums() == []
+
+
+def test_plot_path_returns_its_lines_and_set_path_data_moves_them():
+    ax = P.new_figure()[1][0]
+    line, start = P.plot_path(ax, np.array([[0.0, 0.0], [1.0, 1.0]]), label="run")
+    assert line.get_label() == "run" and line in ax.lines and start in ax.lines
+    P.set_path_data((line, start), np.array([[2.0, 1.0], [np.nan, 0.0], [3.0, -1.0], [np.inf, 1.0]]))
+    np.testing.assert_array_equal(line.get_xydata(), [[2.0, 1.0], [3.0, -1.0]])
+    np.testing.assert_array_equal(start.get_xydata(), [[2.0, 1.0]])
+    P.set_path_data((line, start), np.full((3, 2), np.nan))
+    assert len(line.get_xdata()) == 0 and len(start.get_xdata()) == 0
+
+
+def test_set_curve_data_matches_a_fresh_plot_curves():
+    a, b = np.array([9.0, 3.0, 1.5, 1.0]), np.array([5.0, 1.2, 1.004])
+    fresh = P.plot_curves({"a": a, "b": b}, f_star=1.0, snap=True)
+    ax = P.plot_curves({"a": np.array([2.0, 1.5]), "b": np.array([4.0, 3.0, 2.0, 1.5, 1.2])}, f_star=1.0, snap=True)
+    P.set_curve_data(ax.lines, [a, b], f_star=1.0, snap=True)
+    for got, want in zip(ax.lines, fresh.lines):
+        np.testing.assert_array_equal(got.get_xydata(), want.get_xydata())
+    assert ax.get_ylim() == fresh.get_ylim() == (1e-3, 10.0)
+    assert ax.get_xlim() == pytest.approx(fresh.get_xlim())
+    plain = P.plot_curves({"a": a, "b": b}, f_star=1.0)  # without snap: matplotlib's autoscale
+    P.set_curve_data(plain.lines, [a, b], f_star=1.0)
+    assert 1e-3 < plain.get_ylim()[0] < 4e-3 and 10.0 < plain.get_ylim()[1] < 20.0  # margins, not decades
+    with pytest.raises(ValueError, match="need one value series per line: 2 lines, got 1 series"):
+        P.set_curve_data(ax.lines, [a])
+
+
+def test_snap_log_ylim_rounds_out_to_whole_decades():
+    ax = P.new_figure()[1][0]
+    assert P.snap_log_ylim(ax) is None  # no lines, no data
+    ax.plot([0, 1, 2], [0.03, 250.0, -1.0])
+    ax.set_yscale("log")
+    assert P.snap_log_ylim(ax) == (0.01, 1000.0) and ax.get_ylim() == (0.01, 1000.0)
+    ax.lines[0].set_ydata([10.0, 10.0, np.nan])
+    assert P.snap_log_ylim(ax) == (10.0, 100.0)

@@ -1,5 +1,9 @@
+import io
+
 import ipywidgets as W
+import numpy as np
 import pytest
+from PIL import Image
 from matplotlib.figure import Figure
 
 from helpers import widgets
@@ -122,3 +126,115 @@ def test_views_drop_minor_ticks_on_log_axes_only():
     lin, log = v.figure.axes
     assert log.get_yscale() == "log" and len(log.yaxis.get_minorticklocs()) == 0
     assert lin.get_yscale() == "linear"
+
+
+# --------------------------------------------------------------------------- fast path: scenes
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+# per view: values moved through in order, as slider moves do (small nudges, a new log decade, a new step count)
+MOVES = {
+    "gd_view": [dict(learning_rate=0.05), dict(learning_rate=0.0525), dict(learning_rate=0.25, steps=100),
+                dict(learning_rate=0.01, steps=5)],
+    "game_view": [dict(learning_rate=0.1), dict(learning_rate=0.11), dict(learning_rate=0.1, steps=101, mode="alternating")],
+    "subgradient_view": [dict(learning_rate=0.3), dict(learning_rate=0.05, rule="sqrt"), dict(learning_rate=1.0, steps=300)],
+    "optimizer_view": [dict(), dict(learning_rate=0.1, beta=0.5), dict(optimizer="adam", learning_rate=0.05, problem="Rosenbrock")],
+}
+
+
+@pytest.mark.parametrize("name", list(MOVES))
+def test_scene_images_and_summaries_equal_the_fresh_views(name):
+    view = getattr(widgets, name)
+    cache = widgets.SceneCache(view)
+    previous = None
+    for values in MOVES[name]:
+        fast, slow = cache.view(**values), view(**values)
+        assert fast.summary == slow.summary
+        got, want = pixels(fast._repr_png_()), pixels(slow._repr_png_())
+        assert got.shape == want.shape
+        assert np.abs(got.astype(int) - want.astype(int)).max() == 0, f"{name}{values}: fast image differs from the fresh view's"
+        if previous is not None:
+            assert not np.array_equal(got, previous), f"{name}{values}: moving a slider left the image unchanged"
+        previous = got
+
+
+def test_explorer_keeps_one_figure_and_redraws_what_moves():
+    w = widgets.gd_explorer()
+    assert w.scenes is not None
+    figure = w.result.figure
+    slider(w, "η").value = 0.1
+    assert w.result.figure is figure, "a slider move must reuse the explorer's figure"
+    assert np.array_equal(pixels(w.image.value), pixels(widgets.gd_view(0.1, 30, 10.0)._repr_png_()))
+    scene = next(iter(w.scenes.scenes.values()))
+    assert scene.figure.axes[0].collections[0] not in scene._drawn, "the contours belong to the cached static layer"
+    slider(w, "κ").value = 3.0  # new contours: a second scene (figure) for the new key
+    assert w.result.figure is not figure and len(w.scenes.scenes) == 2
+    assert w.result.summary == widgets.gd_view(0.1, 30, 3.0).summary
+
+
+def test_explorer_without_fast_path_calls_the_view(monkeypatch):
+    monkeypatch.setattr(widgets, "FAST_WIDGETS", False)
+    w = widgets.gd_explorer()
+    assert w.scenes is None
+    figure = w.result.figure
+    slider(w, "η").value = 0.1
+    assert w.result.figure is not figure and w.result.png is None and w.result.summary["regime"] == "good"
+
+
+def test_scene_cache_fills_defaults_evicts_and_checks_its_arguments():
+    cache = widgets.SceneCache(widgets.gd_view, size=1)
+    v = cache.view(learning_rate=0.1)
+    assert v.summary == widgets.gd_view(learning_rate=0.1).summary
+    cache.view(learning_rate=0.1, condition=2.0)
+    assert list(cache.scenes) == [(2.0,)]
+    with pytest.raises(TypeError):
+        cache.view(speed=3)
+    with pytest.raises(ValueError, match="view_fn must have a .scene"):
+        widgets.SceneCache(lambda a=1: None)
+    with pytest.raises(ValueError, match="size must be >= 1, got 0"):
+        widgets.SceneCache(widgets.gd_view, size=0)
+
+
+def test_scene_refuses_values_of_another_key_and_keeps_few_backgrounds():
+    scene = widgets.GdScene(learning_rate=0.05, steps=30, condition=10.0, x0=(1.8, 1.2))
+    with pytest.raises(ValueError, match="this scene draws key"):
+        scene.view(learning_rate=0.05, steps=30, condition=2.0, x0=(1.8, 1.2))
+    for steps in range(1, 2 * widgets.Scene.backgrounds + 3):  # every step count changes the x-axis: a new static layer
+        scene.view(learning_rate=0.05, steps=steps, condition=10.0, x0=(1.8, 1.2))
+    assert len(scene._backgrounds) == widgets.Scene.backgrounds
+
+
+def test_scene_views_reject_bad_values_like_the_views():
+    cache = widgets.SceneCache(widgets.subgradient_view)
+    with pytest.raises(ValueError, match="steps must be at most 100000"):
+        cache.view(steps=10**6)
+    with pytest.raises(ValueError, match="problem must be one of"):
+        widgets.SceneCache(widgets.optimizer_view).view(problem="Himmelblau")
+
+
+def test_encode_png_round_trips_and_rejects_bad_input():
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
+    rgba[..., 3] = 255
+    png = widgets.encode_png(rgba)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(io.BytesIO(png)).mode == "RGB"
+    np.testing.assert_array_equal(pixels(png), rgba)
+    rgba[0, 0, 3] = 10
+    png = widgets.encode_png(rgba, compress_level=9)
+    assert Image.open(io.BytesIO(png)).mode == "RGBA"
+    np.testing.assert_array_equal(pixels(png), rgba)
+    with pytest.raises(ValueError, match=r"rgba must be an \(H, W, 4\) uint8 array, got shape \(7, 5, 3\)"):
+        widgets.encode_png(rgba[..., :3])
+    with pytest.raises(ValueError, match="compress_level must be in 0..9, got 10"):
+        widgets.encode_png(rgba, compress_level=10)
+
+
+def test_game_radius_holds_the_path_on_a_fixed_ladder():
+    assert widgets.game_radius(np.array([[1.0, 0.5]])) == 1.5
+    assert widgets.game_radius(np.array([[1.0, 0.5], [-2.2, 0.0]])) == 2.5  # 1.1 × 2.2 = 2.42
+    assert widgets.game_radius(np.array([[np.inf, 1e9]])) == 20.0
+    zs = widgets.game_view(0.3, 100).figure.axes[0].get_xlim()
+    assert zs[1] in widgets.GAME_RADII and zs[0] == -zs[1]
