@@ -1,0 +1,267 @@
+"""Looking at a trained generator: the judge's figures during training, mode collapse, latent interpolation.
+
+* :class:`JudgeEvery` is a :meth:`helpers.training.GANTrainer.fit` callback: every ``every`` epochs
+  it draws ``n`` images from the generator (always the same noise, so epochs compare) and records
+  the judge's Fréchet distance, Inception Score, class coverage, confidence and class counts.
+* :func:`lerp`, :func:`slerp` and :func:`interpolate` walk between two latent vectors.
+* :func:`collapse_generator` and :func:`confident_latents` build a deliberately mode-collapsed
+  generator (every latent vector mapped onto a few anchors), to see what the judge's figures say.
+* :func:`plot_judge_history` and :func:`plot_class_counts` draw those figures.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Mapping, Sequence
+
+from helpers._keras import keras  # quietly: no TensorFlow start-up lines
+import numpy as np
+
+from helpers.training import generate, latent_dim_of, sample
+from helpers.validation import positive_int
+
+MODES = ("lerp", "slerp")
+HISTORY_KEYS = ("epoch", "step", "fid", "inception_score", "coverage", "confidence", "class_counts", "seconds")
+
+
+# --------------------------------------------------------------------------- interpolation (NumPy)
+
+
+def _latent_pair(z0, z1) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(z0, dtype=np.float64)
+    b = np.asarray(z1, dtype=np.float64)
+    if a.ndim != 1 or a.shape != b.shape or a.size == 0:
+        raise ValueError(f"z0 and z1 must be 1-D latent vectors of the same length, got shapes {a.shape} and {b.shape}")
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise ValueError("z0 and z1 must be finite, got NaN or inf values")
+    return a, b
+
+
+def _fractions(t) -> tuple[np.ndarray, bool]:
+    arr = np.asarray(t, dtype=np.float64)
+    if arr.ndim > 1 or not np.all(np.isfinite(arr)):
+        raise ValueError(f"t must be a finite number or a 1-D array of numbers, got {t!r}")
+    return np.atleast_1d(arr), arr.ndim == 0
+
+
+def lerp(z0, z1, t) -> np.ndarray:
+    """Straight line ``(1 − t) z0 + t z1``; ``t`` a number (returns ``(d,)``) or a 1-D array (returns ``(len(t), d)``)."""
+    a, b = _latent_pair(z0, z1)
+    ts, scalar = _fractions(t)
+    out = (1.0 - ts)[:, None] * a + ts[:, None] * b
+    return out[0] if scalar else out
+
+
+def slerp(z0, z1, t) -> np.ndarray:
+    """Spherical interpolation: along the great circle from ``z0`` to ``z1`` at constant angular speed.
+
+    ``sin((1 − t) Ω) / sin Ω · z0 + sin(t Ω) / sin Ω · z1`` with Ω the angle between the two vectors
+    (a straight line when they are parallel). Between vectors of equal length the norm stays
+    constant, unlike :func:`lerp`, whose midpoint is shorter: Gaussian latent vectors live near a
+    sphere of radius √d, and a short vector is one the generator never saw in training.
+    """
+    a, b = _latent_pair(z0, z1)
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0.0 or nb == 0.0:
+        raise ValueError("slerp needs non-zero vectors z0 and z1 (the angle of a zero vector is undefined)")
+    ts, scalar = _fractions(t)
+    omega = float(np.arccos(np.clip(a @ b / (na * nb), -1.0, 1.0)))
+    if np.sin(omega) < 1e-8:  # parallel (or opposite) vectors: no unique great circle, use the line
+        out = (1.0 - ts)[:, None] * a + ts[:, None] * b
+    else:
+        s = np.sin(omega)
+        out = (np.sin((1.0 - ts) * omega) / s)[:, None] * a + (np.sin(ts * omega) / s)[:, None] * b
+    return out[0] if scalar else out
+
+
+def interpolate(generator: keras.Model, z0, z1, steps: int = 8, mode: str = "slerp") -> np.ndarray:
+    """The generator's images (uint8 ``(steps, 28, 28)``) along a ``mode`` path ("lerp" or "slerp") from z0 to z1."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    steps = positive_int("steps", steps)
+    if steps < 2:
+        raise ValueError(f"steps must be at least 2 (the two end points), got {steps}")
+    d = latent_dim_of(generator)
+    a, _ = _latent_pair(z0, z1)
+    if a.shape[0] != d:
+        raise ValueError(f"z0 and z1 must have the generator's latent length {d}, got {a.shape[0]}")
+    path = (lerp if mode == "lerp" else slerp)(z0, z1, np.linspace(0.0, 1.0, steps))
+    return generate(generator, path.astype(np.float32))
+
+
+# --------------------------------------------------------------------------- the judge during training
+
+
+class JudgeEvery:
+    """``fit`` callback: every ``every`` epochs, judge ``n`` images drawn with noise seed ``seed``; see :attr:`history`."""
+
+    def __init__(self, judge, every: int = 1, n: int = 1000, seed: int = 0, reference="test", verbose: bool = False):
+        if not hasattr(judge, "evaluate"):
+            raise ValueError(f"judge must have an evaluate(images) method (use helpers.metrics.load_judge()), got {judge!r}")
+        self.judge = judge
+        self.every = positive_int("every", every)
+        self.n = positive_int("n", n)
+        if self.n < 2:
+            raise ValueError(f"n must be at least 2 (the Fréchet distance needs a covariance), got {n}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        self.seed = int(seed)
+        self.reference = reference
+        self.verbose = verbose
+        #: per evaluation: epoch, step, fid, inception_score, coverage, confidence, class_counts, seconds.
+        self.history: dict[str, list] = {k: [] for k in HISTORY_KEYS}
+        #: the :class:`helpers.metrics.JudgeReport` of each evaluation.
+        self.reports: list = []
+
+    def record(self, generator: keras.Model, epoch: int = 0, step: int = 0):
+        """Judge ``generator`` now (e.g. before training, as epoch 0) and append the figures; returns the report."""
+        t0 = time.perf_counter()
+        report = self.judge.evaluate(sample(generator, self.n, seed=self.seed), reference=self.reference)
+        seconds = time.perf_counter() - t0
+        row = {"epoch": int(epoch), "step": int(step), "fid": report.fid, "inception_score": report.inception_score,
+               "coverage": report.coverage, "confidence": report.confidence,
+               "class_counts": tuple(report.class_counts), "seconds": seconds}
+        for key in HISTORY_KEYS:
+            self.history[key].append(row[key])
+        self.reports.append(report)
+        if self.verbose:
+            print(f"epoch {epoch:>3}  {report}  ({seconds:.1f}s)")
+        return report
+
+    def __call__(self, trainer, log: dict) -> None:
+        if log["epoch"] % self.every == 0:
+            self.record(trainer.sampler, log["epoch"], log["step"])  # the moving average, if the trainer keeps one
+
+    @property
+    def seconds(self) -> float:
+        """Total time spent judging (to subtract from a training run's wall time)."""
+        return float(sum(self.history["seconds"]))
+
+
+# --------------------------------------------------------------------------- mode collapse on purpose
+
+
+class NearestAnchor(keras.layers.Layer):
+    """Replaces each latent vector by the nearest of a few fixed ``anchors`` (Euclidean distance)."""
+
+    def __init__(self, anchors, **kwargs):
+        super().__init__(**kwargs)
+        self._anchors = np.asarray(anchors, dtype=np.float32)
+
+    def call(self, z):
+        ops = keras.ops
+        a = ops.convert_to_tensor(self._anchors)
+        # argmin ‖z − a‖² = argmax (z·a − ‖a‖²/2)
+        score = ops.matmul(z, ops.transpose(a)) - 0.5 * ops.sum(a * a, axis=1)
+        return ops.take(a, ops.argmax(score, axis=1), axis=0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+def collapse_generator(generator: keras.Model, anchors) -> keras.Model:
+    """A mode-collapsed copy of ``generator``: every latent vector is first snapped to the nearest of ``anchors``.
+
+    With k anchors the new model makes only k distinct images, however good each one looks: a
+    deliberate, extreme mode collapse (the weights are shared with ``generator``, not copied).
+    """
+    d = latent_dim_of(generator)
+    a = np.asarray(anchors, dtype=np.float32)
+    if a.ndim == 1:
+        a = a[None, :]
+    if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] != d:
+        raise ValueError(f"anchors must have shape (k, {d}) with k >= 1 (the generator's latent length), "
+                         f"got {np.shape(anchors)}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError("anchors must be finite, got NaN or inf values")
+    z = keras.Input(shape=(d,), name="z")
+    snapped = NearestAnchor(a, name="nearest_anchor")(z)
+    return keras.Model(z, generator(snapped, training=False), name=f"collapsed_{len(a)}_{generator.name}")
+
+
+def confident_latents(generator: keras.Model, judge, k: int = 1, n: int = 256, seed: int = 0,
+                      digits: Sequence[int] | None = None) -> np.ndarray:
+    """The ``k`` latent vectors (of ``n`` drawn with ``seed``) whose images the judge is surest of; ``(k, d)``.
+
+    With ``digits``, one per listed digit in order (``k`` is then ignored): for each, the latent whose
+    image the judge gives that digit's highest probability.
+    """
+    k = positive_int("k", k)
+    n = positive_int("n", n)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if digits is None and k > n:
+        raise ValueError(f"k must be at most n={n} (pick k of n candidates), got {k}")
+    z = np.random.default_rng(int(seed)).standard_normal((n, latent_dim_of(generator))).astype(np.float32)
+    probs = judge.predict(generate(generator, z))
+    if digits is not None:
+        digits = [int(c) for c in digits]
+        bad = [c for c in digits if not 0 <= c < probs.shape[1]]
+        if not digits or bad:
+            raise ValueError(f"digits must be a non-empty list of classes 0..{probs.shape[1] - 1}, got {digits}")
+        return z[[int(np.argmax(probs[:, c])) for c in digits]]
+    return z[np.argsort(-probs.max(axis=1), kind="stable")[:k]]
+
+
+# --------------------------------------------------------------------------- pictures
+
+
+def plot_judge_history(history: Mapping[str, Sequence], *, size: tuple[float, float] = (3.2, 2.8), title: str | None = None):
+    """Three panels against the epoch: Fréchet distance (log scale if it spans 3× or more), Inception Score, class coverage."""
+    from helpers.plotting import new_figure
+
+    missing = [k for k in ("epoch", "fid", "inception_score", "coverage") if k not in history]
+    if missing:
+        raise ValueError(f"history must hold epoch, fid, inception_score and coverage lists (JudgeEvery.history), "
+                         f"missing {missing}")
+    epochs = np.asarray(history["epoch"])
+    if len(epochs) == 0:
+        raise ValueError("history is empty: nothing was judged yet")
+    fig, axes = new_figure(3, 1, size=size)
+    panels = (("fid", "Fréchet distance ↓", True, None), ("inception_score", "Inception Score ↑", False, 10),
+              ("coverage", "class coverage ↑", False, 10))
+    for ax, (key, label, log, top) in zip(axes, panels):
+        values = np.asarray(history[key], dtype=np.float64)
+        ax.plot(epochs, values, "o-", ms=4, lw=1.4)
+        if log and np.nanmin(values) > 0 and np.nanmax(values) > 3 * np.nanmin(values):  # log only for a wide range
+            ax.set_yscale("log")
+        if top is not None:
+            ax.set_ylim(0.9, top + 0.3)
+            ax.axhline(top, color="0.6", ls=":", lw=1)
+        ax.set_xlabel("epoch")
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def plot_class_counts(counts: Mapping[str, Sequence[int]], *, size: tuple[float, float] = (8.0, 2.8), title: str | None = None):
+    """Grouped bars: the share of images the judge assigns to each digit, one colour per labelled set; the figure."""
+    from helpers.plotting import new_figure
+
+    if not counts:
+        raise ValueError("counts must map at least one label to 10 class counts, got an empty mapping")
+    rows = {}
+    for label, c in counts.items():
+        arr = np.asarray(c, dtype=np.float64)
+        if arr.ndim != 1 or arr.size < 2 or arr.min() < 0 or arr.sum() <= 0:
+            raise ValueError(f"counts[{label!r}] must be non-negative class counts with a positive total, got {c!r}")
+        rows[label] = arr / arr.sum()
+    sizes = {len(v) for v in rows.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"every entry of counts must have the same number of classes, got lengths {sorted(sizes)}")
+    n_classes = sizes.pop()
+    fig, (ax,) = new_figure(1, 1, size=size)
+    width = 0.8 / len(rows)
+    for i, (label, share) in enumerate(rows.items()):
+        ax.bar(np.arange(n_classes) + (i - (len(rows) - 1) / 2) * width, share, width, label=label)
+    ax.axhline(1.0 / n_classes, color="0.4", ls=":", lw=1)
+    ax.set_xticks(np.arange(n_classes))
+    ax.set_xlabel("digit the judge sees")
+    ax.set_ylabel("share of images")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
