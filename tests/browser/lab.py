@@ -155,7 +155,7 @@ def chromium_page(executable: str, viewport=(1400, 1000)):
             browser.close()
 
 
-def open_and_run_all(page, server: LabServer, name: str, timeout: float = 240.0) -> float:
+def open_and_run_all(page, server: LabServer, name: str, timeout: float = 600.0) -> float:
     """Open notebook ``name``, run all cells, and wait until every code cell has run; return seconds taken."""
     page.goto(server.notebook_url(name))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
@@ -242,10 +242,37 @@ def move_slider(page, area, index: int = 0, presses: int = 1, key: str = "ArrowR
         handle.press(key)
     start = time.perf_counter()
     handle.press(key)
+    return _wait_for_new_figure(page, area, before, start, timeout, f"moving slider {index}")
+
+
+def action_buttons(area):
+    """The push buttons of an explorer (Train, Step D, Reset, …), not toggles and not a Play widget's controls."""
+    return area.locator("button.jupyter-button:not(.widget-toggle-button):not(.widget-play button)")
+
+
+def widget_state(area) -> str:
+    """What an explorer shows: its figure's ``src`` and its text (caption, progress, figures)."""
+    return widget_image(area) + "\n" + area.inner_text()
+
+
+def click_button(page, area, index: int, timeout: float = 10.0) -> float:
+    """Click push button ``index`` of ``area`` and wait for the figure or the caption to change; return the seconds.
+
+    A button may redraw the same picture (a deterministic rerun), so its caption counts as output too.
+    """
+    before = widget_state(area)
+    button = action_buttons(area).nth(index)
+    button.scroll_into_view_if_needed()
+    start = time.perf_counter()
+    button.click()
+    return _wait_for_new_figure(page, area, before, start, timeout, f"clicking {button.inner_text()!r}", widget_state)
+
+
+def _wait_for_new_figure(page, area, before: str, start: float, timeout: float, what: str, shown=widget_image) -> float:
     deadline = start + timeout
     while time.perf_counter() < deadline:
-        now = widget_image(area)
+        now = shown(area)
         if now and now != before:
             return time.perf_counter() - start
         page.wait_for_timeout(10)
-    raise TimeoutError(f"the figure did not change within {timeout:.0f} s after moving slider {index}")
+    raise TimeoutError(f"the figure did not change within {timeout:.0f} s after {what}")

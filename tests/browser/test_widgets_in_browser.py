@@ -10,8 +10,9 @@ import pytest
 from . import lab
 
 WIDGET_NOTEBOOKS = lab.notebooks_with_widgets()
-#: how long a slider move may take to change the figure before the test fails
-MAX_SECONDS_PER_MOVE = 15.0
+#: how long a slider move or a click may take to change the figure before the test fails (a training
+#: widget runs a short training on release; the maths widgets' latency is measured by benchmarks/widget_latency.py)
+MAX_SECONDS_PER_MOVE = 30.0
 
 
 def test_some_notebooks_have_widgets():
@@ -41,6 +42,11 @@ def test_widgets_render_and_respond(notebook, lab_server, page, screenshots):
         for k in range(area.locator(".widget-slider .noUi-handle").count()):
             latency = lab.move_slider(page, area, k, timeout=MAX_SECONDS_PER_MOVE)
             print(f"{notebook.name}: explorer {i}, slider {k}: figure changed after {latency * 1000:.0f} ms")
+        buttons = lab.action_buttons(area)
+        for k in range(buttons.count()):
+            label = buttons.nth(k).inner_text()
+            latency = lab.click_button(page, area, k, timeout=MAX_SECONDS_PER_MOVE)
+            print(f"{notebook.name}: explorer {i}, button {label!r}: figure changed after {latency * 1000:.0f} ms")
         area.screenshot(path=str(screenshots / f"{notebook.stem}-widget{i}-after.png"))
         assert "error:" not in area.inner_text(), f"explorer {i} reports an error: {area.inner_text()[-300:]}"
     assert lab.error_outputs(page) == []
