@@ -23,7 +23,6 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -37,6 +36,7 @@ from helpers.training import (
     CHECKPOINT_PREFIX,
     STATE_FILE,
     DivergenceError,
+    TrainResult,
     _check_rate,
     _compile,
     _prune,
@@ -180,24 +180,9 @@ def kl_divergence(z_mean, z_log_var):
 # --------------------------------------------------------------------------- training
 
 
-@dataclass
-class AutoencoderResult:
-    """What an :meth:`AutoencoderTrainer.fit` call did."""
-
-    #: per-epoch lists: epoch, step, loss, reconstruction, kl, seconds, images_per_s (this call's epochs only).
-    history: dict[str, list] = field(default_factory=dict)
-    #: epochs completed in total (including those before a resume).
-    epochs_done: int = 0
-    #: gradient steps taken in total.
-    steps: int = 0
-    #: wall time of this call's epochs.
-    seconds: float = 0.0
-    #: images processed per second in this call.
-    images_per_s: float = 0.0
-    #: "completed" or "time_budget".
-    stopped: str = "completed"
-    #: the last checkpoint written (or resumed from), if any.
-    checkpoint: Path | None = None
+#: What an :meth:`AutoencoderTrainer.fit` call did: the GAN trainer's result record (history keys here:
+#: epoch, step, loss, reconstruction, kl, seconds, images_per_s).
+AutoencoderResult = TrainResult
 
 
 def _as_float_images(name: str, x) -> np.ndarray:

@@ -155,9 +155,9 @@ def latest_checkpoint(out_dir: str | os.PathLike) -> Path | None:
 
 @dataclass
 class TrainResult:
-    """What a :meth:`GANTrainer.fit` call did."""
+    """What a trainer's ``fit`` call did (:class:`GANTrainer`, and the autoencoder trainer's too)."""
 
-    #: per-epoch lists: epoch, step, d_loss, g_loss, seconds, images_per_s (this call's epochs only).
+    #: per-epoch lists, this call's epochs only: epoch, step, d_loss, g_loss, seconds, images_per_s for a GAN.
     history: dict[str, list] = field(default_factory=dict)
     #: epochs completed in total (including those before a resume).
     epochs_done: int = 0
