@@ -39,6 +39,10 @@ class Objective:
         """The gradient at ``x`` (for a non-smooth objective: one subgradient)."""
         raise NotImplementedError
 
+    def hessian(self, x) -> Array:
+        """The matrix of second derivatives at a point ``x`` (smooth objectives that define it)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define a Hessian")
+
     def __call__(self, x):
         return self.value(x)
 
@@ -93,6 +97,10 @@ class Quadratic(Objective):
         x = _as_point(x, self.dim)
         return x @ self.A - self.b
 
+    def hessian(self, x=None):
+        """A, the same everywhere."""
+        return self.A.copy()
+
 
 class Rosenbrock(Objective):
     """f(x, y) = (a − x)² + b (y − x²)², the banana-shaped valley with minimum at (a, a²)."""
@@ -113,6 +121,11 @@ class Rosenbrock(Objective):
         x = _as_point(x, 2)
         u, v = x[..., 0], x[..., 1]
         return np.stack([-2 * (self.a - u) - 4 * self.b * u * (v - u**2), 2 * self.b * (v - u**2)], axis=-1)
+
+    def hessian(self, x):
+        """[[2 − 4b(y − 3x²), −4bx], [−4bx, 2b]] at a point (x, y); at the minimum [[2 + 8ba², −4ba], [−4ba, 2b]]."""
+        u, v = _as_point(x, 2)
+        return np.array([[2 - 4 * self.b * (v - 3 * u**2), -4 * self.b * u], [-4 * self.b * u, 2 * self.b]])
 
 
 def sign_subgradient(x: Array, at_zero: float = 0.0) -> Array:

@@ -88,3 +88,32 @@ def measured_rate(errors, start: int, stop: int) -> float:
     if not (e[start] > 0 and e[stop] > 0):
         raise ValueError(f"errors at start and stop must be > 0, got {e[start]} and {e[stop]}")
     return float((e[stop] / e[start]) ** (1.0 / (stop - start)))
+
+
+def eigen_errors(xs, x_star, hessian) -> tuple[Array, Array]:
+    """The curvatures of a symmetric ``hessian`` (largest first) and |error| along each of its eigenvectors.
+
+    Returns ``(eigenvalues (n,), errors (T, n))`` with ``errors[t, i] = |v_iᵀ(x_t − x*)|``: on a
+    quadratic these are the independent error sequences whose rates :func:`spectral_radius` gives;
+    elsewhere (the Hessian at the minimum) they are the local picture near x*.
+    """
+    H = np.asarray(hessian, dtype=np.float64)
+    xs = np.asarray(xs, dtype=np.float64)
+    if H.ndim != 2 or H.shape[0] != H.shape[1] or not np.allclose(H, H.T):
+        raise ValueError(f"hessian must be a symmetric square matrix, got shape {H.shape}")
+    if xs.ndim != 2 or xs.shape[1] != H.shape[0]:
+        raise ValueError(f"xs must have shape (T, {H.shape[0]}), got {xs.shape}")
+    lams, V = np.linalg.eigh(H)
+    order = np.argsort(lams)[::-1]
+    return lams[order], np.abs((xs - np.asarray(x_star, dtype=np.float64)) @ V[:, order])
+
+
+def predicted_errors(e0, learning_rate: float, momentum: float, eigenvalues, steps: int) -> Array:
+    """|e_i(0)| · ρ_i^t for t = 0 … steps: the closed-form envelope along each eigenvector, shape (steps + 1, n)."""
+    rates = spectral_radius(learning_rate, momentum, eigenvalues)
+    e0 = np.abs(np.asarray(e0, dtype=np.float64)).reshape(-1)
+    if e0.shape != rates.reshape(-1).shape:
+        raise ValueError(f"need one starting error per eigenvalue: {rates.size} eigenvalues, got {e0.size} errors")
+    t = np.arange(int(steps) + 1)[:, None]
+    with np.errstate(over="ignore", under="ignore"):
+        return e0 * rates.reshape(-1) ** t

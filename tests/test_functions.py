@@ -174,3 +174,17 @@ def test_numerical_helpers():
 
 def test_sign_subgradient():
     np.testing.assert_array_equal(F.sign_subgradient(np.array([-3.0, 0.0, 2.0]), 0.25), [-1.0, 0.25, 1.0])
+
+
+@pytest.mark.parametrize("obj, x", [(F.Rosenbrock(), np.array([-0.7, 1.3])), (F.Rosenbrock(a=2.0, b=5.0), np.array([0.4, -0.2])),
+                                    (F.Quadratic.with_condition(20.0, angle=0.3), np.array([0.5, -1.0]))])
+def test_hessian_matches_finite_differences_of_the_gradient(obj, x):
+    h = 1e-6
+    columns = [(obj.grad(x + h * e) - obj.grad(x - h * e)) / (2 * h) for e in np.eye(2)]
+    assert np.allclose(obj.hessian(x), np.stack(columns, axis=1), rtol=1e-5, atol=1e-6)
+
+
+def test_rosenbrock_hessian_at_the_minimum_and_objectives_without_one():
+    assert np.array_equal(F.Rosenbrock().hessian(np.array([1.0, 1.0])), np.array([[802.0, -400.0], [-400.0, 200.0]]))
+    with pytest.raises(NotImplementedError, match="L1Norm does not define a Hessian"):
+        F.L1Norm().hessian(np.zeros(2))

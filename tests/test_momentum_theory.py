@@ -111,3 +111,33 @@ def test_measured_rate():
 def test_bad_inputs(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_eigen_errors_split_the_error_along_the_eigenvectors():
+    q = Quadratic.with_condition(10.0, angle=0.5)
+    traj = optim.run(q, (1.0, -2.0), optim.GradientDescent(0.05), 30)
+    lams, e = M.eigen_errors(traj.xs, q.x_star, q.hessian())
+    assert lams == pytest.approx([10.0, 1.0])                                        # largest first
+    assert np.allclose(np.linalg.norm(e, axis=1), np.linalg.norm(traj.xs - q.x_star, axis=1))   # an orthogonal split
+    # gradient descent multiplies each component by exactly |1 − ηλ|
+    assert np.allclose(e[1:], e[:-1] * np.abs(1 - 0.05 * lams))
+    with pytest.raises(ValueError, match="hessian must be a symmetric square matrix"):
+        M.eigen_errors(traj.xs, q.x_star, [[1.0, 2.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match=r"xs must have shape \(T, 2\), got \(31,\)"):
+        M.eigen_errors(traj.xs[:, 0], q.x_star, q.hessian())
+
+
+def test_predicted_errors_bound_the_momentum_iterates_along_each_eigenvector():
+    q = Quadratic.with_condition(25.0, angle=0.2)
+    eta, beta, steps = 0.03, 0.8, 200
+    traj = optim.run(q, (1.5, 1.0), optim.Momentum(eta, beta), steps)
+    lams, e = M.eigen_errors(traj.xs, q.x_star, q.hessian())
+    pred = M.predicted_errors(e[0], eta, beta, lams, steps)
+    assert pred.shape == (steps + 1, 2) and np.array_equal(pred[0], e[0])
+    rho = M.spectral_radius(eta, beta, lams)
+    assert np.allclose(pred[10] / pred[0], rho**10)
+    # complex eigenvalues here (ρ = √β along both directions): the envelope's log-slope matches the measured peaks'
+    late = e[100:].max(axis=0) / e[:20].max(axis=0)
+    assert np.allclose(late ** (1 / 100), rho, rtol=0.02)
+    with pytest.raises(ValueError, match="need one starting error per eigenvalue: 2 eigenvalues, got 3"):
+        M.predicted_errors([1.0, 2.0, 3.0], eta, beta, lams, 5)

@@ -75,8 +75,15 @@ def test_subgradient_view_and_explorer():
 def test_optimizer_view_and_explorer():
     mom = widgets.optimizer_view("momentum", 0.02, 0.9, 300)
     assert mom.summary["final_gap"] < mom.summary["gd_final_gap"]
+    assert mom.summary["rates"] == (0.9487, 0.9487)            # √β along both directions (complex eigenvalues)
+    gd = widgets.optimizer_view("gd", 0.03, 0.9, 100)
+    assert gd.summary["rates"] == (0.5, 0.97)                  # |1 − ηλ| for λ = 50 and 1
+    steep, flat, *dashed = gd.figure.axes[2].lines
+    assert np.allclose(steep.get_ydata()[1:30] / steep.get_ydata()[:29], 0.5)  # measured error per eigenvector ...
+    assert np.allclose(dashed[1].get_ydata(), flat.get_ydata())               # ... on the closed-form line
     rb = widgets.optimizer_view("adam", 0.05, 0.9, 300, problem="Rosenbrock")
     assert not rb.summary["diverged"]
+    assert "rates" not in rb.summary and len(rb.figure.axes[2].lines) == 2   # no closed form for Adam
     w = widgets.optimizer_explorer()
     slider(w, "optimizer").value = "gd"
     assert w.result.summary["final_gap"] == pytest.approx(w.result.summary["gd_final_gap"])
