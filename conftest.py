@@ -8,3 +8,22 @@ import os
 
 os.environ.setdefault("HELPERS_PROFILE", "fast")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+_notebook_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Add up the time nbval spends in each notebook's cells (setup, call and teardown)."""
+    path = report.nodeid.split("::", 1)[0]
+    if path.endswith(".ipynb"):
+        _notebook_seconds[path] = _notebook_seconds.get(path, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print one line per executed notebook with its total time, and the sum (CI logs show where the minutes go)."""
+    if not _notebook_seconds:
+        return
+    terminalreporter.section("notebook durations (all cells, fast profile unless HELPERS_PROFILE says otherwise)")
+    for path, seconds in sorted(_notebook_seconds.items()):
+        terminalreporter.write_line(f"{seconds:7.1f} s  {path}")
+    terminalreporter.write_line(f"{sum(_notebook_seconds.values()):7.1f} s  all notebooks")

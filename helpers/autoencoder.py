@@ -246,6 +246,11 @@ class AutoencoderTrainer:
         """The trainable variables of the encoder and the decoder."""
         return self.encoder.trainable_variables + self.decoder.trainable_variables
 
+    def _state_variables(self) -> list:
+        """Every variable a training step reads or assigns (models, optimizer, noise seed)."""
+        found = [*self.encoder.variables, *self.decoder.variables, *self.optimizer.variables, self._noise_seed.state]
+        return list({id(v): v for v in found}.values())
+
     # ----------------------------------------------------------------- the step
 
     def _losses(self, x, training: bool):
@@ -268,7 +273,9 @@ class AutoencoderTrainer:
     def train_step(self, x) -> dict[str, float]:
         """One Adam step on a batch of images in ``[0, 1]``; returns loss, reconstruction and kl (floats)."""
         if self._compiled is None:
-            self._compiled = _compile(self._step, IMAGE_SHAPE)
+            if not self.optimizer.built:  # its slots exist before the step is compiled (JAX traces a pure function)
+                self.optimizer.build(self.variables)
+            self._compiled = _compile(self._step, IMAGE_SHAPE, self._state_variables())
         x = keras.ops.reshape(keras.ops.cast(x, "float32"), (-1, *IMAGE_SHAPE))
         out = self._compiled(x)
         self.step += 1

@@ -9,8 +9,10 @@ The weights never change here; only the input moves.
   of a classifier, ``max_x score_c(x) − λ‖x‖²``, with optional blur and jitter regularisation.
 * :func:`fgsm` and :func:`pgd`: gradient ASCENT on the classifier's loss within an ε-ball around
   the image (L∞), clipped to the valid pixel range: adversarial examples.
+* :func:`linear_attack`: for a *linear* classifier the worst case in that box is known in closed
+  form, so what any attack can reach there is computed exactly (a yardstick for PGD).
 
-:func:`_value_and_grad` is the only backend-specific code (TensorFlow: a ``GradientTape``).
+:func:`_value_and_grad` is the only backend-specific code (TensorFlow: a ``GradientTape``; JAX: ``jax.value_and_grad``).
 """
 
 from __future__ import annotations
@@ -34,10 +36,26 @@ def _value_and_grad(fn: Callable) -> Callable:
     """Compile ``x -> (fn(x), ∇ₓ scalar)`` for the backend, where ``fn`` returns a scalar or ``(scalar, aux)``.
 
     TensorFlow: a ``GradientTape`` inside ``tf.function`` (traced once per input shape).
+    JAX: ``jax.jit(jax.value_and_grad(...))``; the frozen network's weights enter as constants.
     """
     backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        def scalar_and_value(x):
+            value = fn(x)
+            return (value[0] if isinstance(value, tuple) else value), value
+
+        grad = jax.jit(jax.value_and_grad(scalar_and_value, has_aux=True))
+
+        def value_and_grad(x):
+            (_, value), g = grad(jnp.asarray(x, jnp.float32))
+            return value, g
+
+        return value_and_grad
     if backend != "tensorflow":
-        raise NotImplementedError(f"helpers.inversion supports the tensorflow backend only for now, got {backend!r}")
+        raise NotImplementedError(f"helpers.inversion supports the tensorflow and jax backends, got {backend!r}")
     import tensorflow as tf
 
     @tf.function(reduce_retracing=True)
@@ -414,3 +432,35 @@ def pgd(
         adv = adv + alpha * np.sign(gradient(adv))  # ASCENT on the loss
         adv = np.clip(np.clip(adv, x - epsilon, x + epsilon), lo, hi)  # project on the ε-ball, then the pixel range
     return adv.astype(np.float32)
+
+
+def linear_attack(kernel, bias, x, y, epsilon: float, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """Which images an L∞ attack of radius ``epsilon`` can misclassify, exactly, for logits ``x·W + b``.
+
+    The logit margin s_y − s_k is linear in the pixels, so over the box
+    ``max(lo, x − ε) ≤ x' ≤ min(hi, x + ε)`` its smallest value puts every pixel at the end of its
+    interval that ``w_k − w_y`` points to. An image can be broken iff that smallest margin is
+    negative for some class k ≠ y. Returns a boolean array (True: some perturbation in the box
+    flips the prediction; also True for images already misclassified).
+    """
+    W = np.asarray(kernel, dtype=np.float64)
+    b = np.asarray(bias, dtype=np.float64).reshape(-1)
+    epsilon = _number("epsilon", epsilon)
+    lo, hi = _value_range(value_range)
+    x = np.asarray(x, dtype=np.float64)
+    if W.ndim != 2 or b.shape != (W.shape[1],):
+        raise ValueError(f"kernel must be (pixels, classes) and bias (classes,), got {W.shape} and {b.shape}")
+    x = x.reshape(len(x), -1)
+    if x.shape[1] != W.shape[0]:
+        raise ValueError(f"x has {x.shape[1]} pixels per image, the kernel {W.shape[0]}")
+    y = _labels(y, len(x))
+    if np.any(y >= W.shape[1]):
+        raise ValueError(f"labels must be < {W.shape[1]} (the number of classes), got {int(y.max())}")
+    down, up = np.maximum(lo, x - epsilon) - x, np.minimum(hi, x + epsilon) - x   # each pixel's room, ≤ 0 and ≥ 0
+    margins = (x @ W + b)[np.arange(len(x)), y][:, None] - (x @ W + b)         # s_y − s_k for every k
+    broken = np.zeros(len(x), dtype=bool)
+    for k in range(W.shape[1]):
+        d = W[:, k][None, :] - W[:, y].T                                          # w_k − w_y per image
+        gain = np.sum(np.maximum(down * d, up * d), axis=1)                      # the most s_k − s_y can rise
+        broken |= (k != y) & (margins[:, k] <= gain)
+    return broken

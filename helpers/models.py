@@ -124,3 +124,12 @@ def build_classifier(num_classes: int = 10, dropout: float = 0.5) -> keras.Model
     x = layers.Dropout(dropout, name="dropout")(x)
     x = layers.Dense(num_classes, name="logits")(x)
     return keras.Model(img, x, name="mnist_classifier")
+
+
+def build_linear_classifier(num_classes: int = 10) -> keras.Model:
+    """Softmax regression: one Dense layer from the 784 pixels to the class logits (no hidden layer)."""
+    num_classes = positive_int("num_classes", num_classes)
+    img = keras.Input(shape=IMAGE_SHAPE, name="image")
+    x = layers.Flatten(name="flatten")(img)
+    x = layers.Dense(num_classes, name="logits")(x)
+    return keras.Model(img, x, name="linear_classifier")

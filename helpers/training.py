@@ -1,8 +1,9 @@
 """Train a GAN: one compiled gradient step, an epoch loop with history, checkpoints, resume, budget and guard.
 
 The update itself is :meth:`GANTrainer.train_step` (two losses, two gradients, two optimizers),
-compiled with ``tf.function`` on the TensorFlow backend. The only backend-specific pieces are
-:func:`_compile` and :func:`_values_and_grads`; a JAX version replaces those two.
+compiled with ``tf.function`` on the TensorFlow backend and ``jax.jit`` on the JAX backend
+(``KERAS_BACKEND=jax``). The only backend-specific pieces are :func:`_compile` and
+:func:`_values_and_grads`.
 
 Checkpoints are folders ``ckpt-<epoch>`` in an output directory, each holding
 ``generator.weights.h5``, ``discriminator.weights.h5``, ``generator_ema.weights.h5`` (when the
@@ -13,6 +14,7 @@ renamed when complete, so a crash never leaves a half-written checkpoint behind.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
 import os
@@ -51,25 +53,106 @@ class DivergenceError(RuntimeError):
 # --------------------------------------------------------------------------- backend-specific
 
 
-def _compile(fn: Callable, input_shape: tuple) -> Callable:
-    """Compile ``fn(batch)`` for the current Keras backend: ``tf.function`` with a free batch dimension on TensorFlow."""
+def _compile(fn: Callable, input_shape: tuple, variables: list) -> Callable:
+    """Compile the stateful step ``fn(batch)`` for the current Keras backend; ``variables``: every variable it reads or assigns.
+
+    TensorFlow: ``tf.function`` with a free batch dimension (one trace serves every batch size).
+    JAX: ``jax.jit`` of a pure function of the variables' values. The step runs inside a
+    ``keras.StatelessScope`` that maps each variable to its traced value and records every
+    assignment (optimizer updates, BatchNorm statistics, random-seed states) instead of making it;
+    the new values come back from the compiled call and are assigned outside (one retrace for the
+    last, smaller batch). Under a Keras distribution (``keras.distribution.set_distribution(
+    DataParallel(...))``, set before the models are built) each batch is split over the devices and
+    XLA runs the step on all of them, with the gradients summed across devices.
+    """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        # One trace serves every batch size, the last smaller batch included.
         return tf.function(fn, input_signature=[tf.TensorSpec((None, *input_shape), "float32")])
-    raise NotImplementedError(f"the compiled training steps support the tensorflow backend only for now, got {backend!r}")
+    if backend == "jax":
+        import jax
+
+        variables = list(variables)
+
+        def pure(values, batch):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))) as scope:
+                token = _JAX_VARIABLES.set(variables)
+                try:
+                    out = fn(batch)
+                finally:
+                    _JAX_VARIABLES.reset(token)
+                new = [scope.get_current_value(v) for v in variables]
+            return out, [old if value is None else value for value, old in zip(new, values)]
+
+        jitted = jax.jit(pure)
+
+        def step(batch):
+            distribution = keras.distribution.distribution()
+            if distribution is not None:  # e.g. DataParallel: split the batch over the devices
+                batch = keras.distribution.distribute_tensor(batch, distribution.get_data_layout(batch.shape))
+            out, new = jitted([v.value for v in variables], batch)
+            for v, value in zip(variables, new):
+                v.assign(value)
+            return out
+
+        return step
+    raise NotImplementedError(f"the compiled training steps support the tensorflow and jax backends, got {backend!r}")
+
+
+#: JAX only: the variables of the step being traced (set by :func:`_compile`, read by :func:`_values_and_grads`).
+_JAX_VARIABLES: contextvars.ContextVar = contextvars.ContextVar("helpers_jax_variables")
 
 
 def _values_and_grads(loss_fn: Callable, variable_lists: list[list]) -> tuple:
-    """Run ``loss_fn() -> (loss_1, …, loss_k)`` once; return the losses and each loss's gradients wrt its variables."""
+    """Run ``loss_fn() -> (loss_1, …, loss_k)`` once; return the losses and each loss's gradients wrt its variables.
+
+    The losses after the first ``len(variable_lists)`` are returned but not differentiated.
+    TensorFlow: a persistent ``GradientTape``. JAX (inside :func:`_compile`): ``jax.vjp`` of the
+    losses with respect to the listed variables' values, one pull-back per loss; assignments made
+    during the forward pass (BatchNorm statistics, Dropout seeds) are carried out and replayed.
+    """
+    if keras.backend.backend() == "jax":
+        return _jax_values_and_grads(loss_fn, variable_lists)
     import tensorflow as tf
 
     with tf.GradientTape(persistent=True) as tape:
         losses = loss_fn()
     grads = [tape.gradient(loss, variables) for loss, variables in zip(losses, variable_lists)]
     del tape
+    return losses, grads
+
+
+def _jax_values_and_grads(loss_fn: Callable, variable_lists: list[list]) -> tuple:
+    import jax
+    import jax.numpy as jnp
+
+    everything = _JAX_VARIABLES.get(None)
+    if everything is None:
+        raise RuntimeError("on the jax backend, _values_and_grads runs only inside a step compiled by _compile")
+    flat = [v for variables in variable_lists for v in variables]
+    ids = {id(v) for v in flat}
+    others = [v for v in everything if id(v) not in ids]
+    current = {id(v): v.value for v in everything}  # the enclosing scope's values
+
+    def forward(values):
+        mapping = [(v, current[id(v)]) for v in others] + list(zip(flat, values))
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            losses = tuple(loss_fn())
+            updates = [scope.get_current_value(v) for v in others]
+        # only what the forward pass assigned (e.g. BatchNorm statistics): returned as plain values
+        return losses, [None if u is current[id(v)] else u for u, v in zip(updates, others)]
+
+    losses, pullback, updates = jax.vjp(forward, [v.value for v in flat], has_aux=True)
+    for v, value in zip(others, updates):
+        if value is not None:
+            v.assign(value)  # recorded by the enclosing StatelessScope
+    grads, start = [], 0
+    for i, variables in enumerate(variable_lists):
+        cotangent = tuple(jnp.ones_like(l) if j == i else jnp.zeros_like(l) for j, l in enumerate(losses))
+        (all_grads,) = pullback(cotangent)
+        grads.append(all_grads[start:start + len(variables)])
+        start += len(variables)
     return losses, grads
 
 
@@ -307,11 +390,21 @@ class GANTrainer:
             raise ValueError(f"update must be one of {', '.join(UPDATES)}, got {self.update!r}")
         key = (bool(update_generator), self.update)  # each variant is traced once, on first use
         if key not in self._compiled:
-            self._compiled[key] = _compile(lambda real: self._train_step(real, key[0]), self._image_shape)
+            self._compiled[key] = _compile(lambda real: self._train_step(real, key[0]), self._image_shape, self._state_variables())
         real = keras.ops.reshape(keras.ops.cast(real, "float32"), (-1, *self._image_shape))
         out = self._compiled[key](real)
         self.step += 1
         return {k: float(v) for k, v in out.items()}
+
+    def _state_variables(self) -> list:
+        """Every variable a training step reads or assigns: both models (BatchNorm statistics and seed states
+        included), both optimizers, the averaged generator and the noise seed."""
+        found = [*self.generator.variables, *self.discriminator.variables,
+                 *self.g_optimizer.variables, *self.d_optimizer.variables, self._noise_seed.state]
+        if self.ema_generator is not None:
+            found += self.ema_generator.variables
+        unique = {id(v): v for v in found}
+        return list(unique.values())
 
     def evaluate_d_loss(self, real, fake) -> float:
         """The discriminator's loss on given real and fake images, in inference mode (no update)."""

@@ -355,7 +355,7 @@ def test_evaluate_reconstruction_prints_the_test_figures(ae_run, mnist_path):
     first, second = out.strip().splitlines()
     assert first == f"MSE {r['mse']:.5f} | PSNR {r['psnr']:.2f} dB | SSIM {r['ssim']:.4f} | n 40"
     assert "dense autoencoder, latent 4, loss bce, ckpt-00001 (epoch 1)" in second
-    assert 0 < r["mse"] < 0.2 and 5 < r["psnr"] < 30 and -1 < r["ssim"] < 1
+    assert 0 < r["mse"] < 0.25 and 5 < r["psnr"] < 30 and -1 < r["ssim"] < 1
 
 
 def test_evaluate_reconstruction_missing_and_empty_runs(tmp_path):

@@ -136,7 +136,7 @@ def test_class_logits_and_predict_labels_of_a_logit_model(classifier):
 # --------------------------------------------------------------------------- activation maximisation
 
 
-@pytest.mark.parametrize("kwargs, gain", [({}, 1.0), ({"blur_every": 2, "jitter": 2, "l2": 0.1, "objective": "log_prob"}, 0.1)])
+@pytest.mark.parametrize("kwargs, gain", [({}, 1.0), ({"blur_every": 2, "jitter": 2, "l2": 0.1, "objective": "log_prob"}, 0.05)])
 def test_maximize_activation_raises_the_target_score(classifier, kwargs, gain):
     result = inversion.maximize_activation(classifier, [3, 7], steps=15, learning_rate=0.05, seed=0, **kwargs)
     assert result.images.shape == (2, 28, 28, 1) and result.history.shape == (16, 2)
@@ -234,3 +234,49 @@ def test_attacks_reject_bad_input(classifier):
         inversion.pgd(classifier, x, [0, 1], 0.1, steps=0)
     with pytest.raises(ValueError, match="step_size must be a finite number > 0"):
         inversion.pgd(classifier, x, [0, 1], 0.1, step_size=0)
+
+
+def test_linear_attack_is_exact_against_brute_force_over_the_box_corners():
+    rng = np.random.default_rng(3)
+    W, b = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    x = rng.uniform(-1, 1, (60, 4))
+    x[:, 0] = -1.0                                        # a "background" pixel: it can only move up
+    y = np.argmax(x @ W + b, axis=1)                      # correctly classified to begin with
+    eps = 0.3
+    broken = inversion.linear_attack(W, b, x, y, eps)
+    # the margin is linear, so its minimum over the box sits at a corner: try all 16
+    corners = np.array(np.meshgrid(*[[0, 1]] * 4)).reshape(4, -1).T
+    lo, hi = np.maximum(-1, x - eps), np.minimum(1, x + eps)
+    brute = np.zeros(len(x), bool)
+    for c in corners:
+        xc = np.where(c == 1, hi, lo)
+        brute |= np.argmax(xc @ W + b, axis=1) != y
+    assert np.array_equal(broken, brute) and 0 < broken.sum() < len(x)   # a real mix: some broken, some not
+    assert not inversion.linear_attack(W, b, x, y, 0.0).any()
+    assert inversion.linear_attack(W, b, x, y, 2.0).sum() >= broken.sum()
+
+
+def test_linear_attack_bounds_pgd_on_a_linear_keras_model():
+    keras.utils.set_random_seed(0)
+    model = models.build_linear_classifier(3)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (40, 28, 28, 1)).astype("float32")
+    W, b = (keras.ops.convert_to_numpy(w) for w in model.get_layer("logits").weights)
+    y = np.argmax(x.reshape(40, -1) @ W + b, axis=1)
+    eps = 0.005
+    exact = inversion.linear_attack(W, b, x, y, eps)
+    assert 0 < exact.sum() < len(x)                        # some images breakable, some not (7 of 40)
+    adv = inversion.pgd(model, x, y, eps, steps=20, step_size=eps / 4)
+    by_pgd = inversion.predict_labels(model, adv) != y
+    assert not np.any(by_pgd & ~exact)                     # PGD never breaks what the exact bound says is safe
+    assert by_pgd.sum() >= exact.sum() - 1                 # and on a linear model it finds (nearly) all the rest
+
+
+def test_linear_attack_rejects_bad_shapes():
+    W, b = np.zeros((4, 3)), np.zeros(3)
+    with pytest.raises(ValueError, match="x has 5 pixels per image, the kernel 4"):
+        inversion.linear_attack(W, b, np.zeros((2, 5)), [0, 1], 0.1)
+    with pytest.raises(ValueError, match=r"kernel must be \(pixels, classes\) and bias \(classes,\)"):
+        inversion.linear_attack(W, np.zeros(4), np.zeros((2, 4)), [0, 1], 0.1)
+    with pytest.raises(ValueError, match="labels must be < 3"):
+        inversion.linear_attack(W, b, np.zeros((2, 4)), [0, 3], 0.1)

@@ -11,12 +11,14 @@ from helpers import models
 #   dcgan generator:    100·12544 + 4·12544 + 25·256·128 + 4·128 + 25·128·64 + 4·64 + 25·64     = 2 330 944
 #   dcgan discriminator: 25·64+64 + 25·64·128+128 + 6272+1                                     = 212 865
 #   classifier:         9·32+32 + 9·32·64+64 + 1600·10+10                                      = 34 826
+#   linear classifier:  784·10+10                                                              = 7 850
 BUILDERS = {
     "mlp_generator": (models.build_mlp_generator, 583_312, 2 * (128 + 256 + 512), (None, 100), (None, 28, 28, 1)),
     "mlp_discriminator": (models.build_mlp_discriminator, 233_985, 0, (None, 28, 28, 1), (None, 1)),
     "dcgan_generator": (models.build_dcgan_generator, 2_330_944, 2 * (12544 + 128 + 64), (None, 100), (None, 28, 28, 1)),
     "dcgan_discriminator": (models.build_dcgan_discriminator, 212_865, 0, (None, 28, 28, 1), (None, 1)),
     "mnist_classifier": (models.build_classifier, 34_826, 0, (None, 28, 28, 1), (None, 10)),
+    "linear_classifier": (models.build_linear_classifier, 7_850, 0, (None, 28, 28, 1), (None, 10)),
 }
 
 
@@ -63,6 +65,8 @@ def test_other_bad_arguments_are_named():
         models.build_classifier(num_classes=0)
     with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\), got -0.1"):
         models.build_classifier(dropout=-0.1)
+    with pytest.raises(ValueError, match="num_classes must be a positive integer, got 0"):
+        models.build_linear_classifier(num_classes=0)
 
 
 def test_article_layers_batchnorm_leaky_relu_and_tutorial_dropout():

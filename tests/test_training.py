@@ -206,25 +206,29 @@ class _Spy:
         self.sizes.append(int(z.shape[0]))
         return self.model(z, training=training)
 
-    @property
-    def trainable_variables(self):
-        return self.model.trainable_variables
+    def __getattr__(self, name):  # trainable_variables, variables, …: the model's
+        return getattr(self.model, name)
 
 
 @pytest.mark.parametrize("update,calls", [("simultaneous", 1), ("alternating", 2)])
 def test_noise_batch_follows_the_smaller_last_batch(trainer, update, calls):
-    import tensorflow as tf
-
     trainer.update = update
     spy = _Spy(trainer.generator)
     trainer.generator = spy
-    tf.config.run_functions_eagerly(True)  # so that the spy sees concrete shapes
+    eager = keras.backend.backend() == "tensorflow"  # TensorFlow: run eagerly so the spy sees concrete shapes;
+    if eager:                                          # JAX traces with concrete shapes, once per batch size
+        import tensorflow as tf
+
+        tf.config.run_functions_eagerly(True)
+    trainer._compiled.clear()  # trace afresh, with the spy
     try:
         trainer.train_step(images(BATCH))
         trainer.train_step(images(7))
     finally:
-        tf.config.run_functions_eagerly(False)
+        if eager:
+            tf.config.run_functions_eagerly(False)
         trainer.generator = spy.model
+        trainer._compiled.clear()
         trainer.update = "simultaneous"
     assert spy.sizes == [BATCH] * calls + [7] * calls  # alternating draws one noise batch for D, one for G
 
