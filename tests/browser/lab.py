@@ -54,6 +54,22 @@ def notebooks_with_widgets(folder: Path = NOTEBOOKS) -> list[Path]:
     return found
 
 
+def truncate_after_last_widget(path: Path) -> int:
+    """Drop the cells after the last one that shows a widget (they cannot feed it); return how many were dropped.
+
+    Run All then stops where the widgets are, instead of re-running the rest of the notebook,
+    which nbval executes anyway.
+    """
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = nb["cells"]
+    last = max(i for i, c in enumerate(cells) if c["cell_type"] == "code"
+               and any(WIDGET_MIME in o.get("data", {}) for o in c.get("outputs", [])))
+    dropped = len(cells) - last - 1
+    nb["cells"] = cells[:last + 1]
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return dropped
+
+
 def free_port() -> int:
     """An unused TCP port on 127.0.0.1."""
     with socket.socket() as s:
@@ -82,6 +98,8 @@ def jupyter_lab(notebooks: Path = NOTEBOOKS, env: dict | None = None, timeout: f
     work = Path(tempfile.mkdtemp(prefix="lab-"))
     root = work / "notebooks"
     shutil.copytree(notebooks, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for path in notebooks_with_widgets(root):
+        truncate_after_last_widget(path)
     port, token = free_port(), secrets.token_hex(16)
     server_env = dict(os.environ)
     server_env.update({

@@ -5,6 +5,7 @@ widget", no plain-text repr), every slider is visible, a slider move changes the
 output area shows a traceback. Screenshots before and after land in tests/browser/screenshots/.
 """
 
+import json
 import re
 
 import pytest
@@ -55,3 +56,16 @@ def test_widgets_render_and_respond(notebook, lab_server, page, screenshots):
         # an explorer shows a failing callback as "error: ExceptionName: message" in its caption
         assert not CAPTION_ERROR.search(area.inner_text()), f"explorer {i} reports an error: {area.inner_text()[-300:]}"
     assert lab.error_outputs(page) == []
+
+
+def test_truncation_keeps_every_cell_up_to_the_last_widget(tmp_path):
+    source = next(p for p in WIDGET_NOTEBOOKS if p.stem.startswith("09"))
+    copy = tmp_path / source.name
+    copy.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    original = json.loads(source.read_text(encoding="utf-8"))["cells"]
+    dropped = lab.truncate_after_last_widget(copy)
+    kept = json.loads(copy.read_text(encoding="utf-8"))["cells"]
+    assert dropped > 0 and len(kept) + dropped == len(original)
+    assert kept == original[:len(kept)]                      # nothing before it changes
+    assert lab.notebooks_with_widgets(tmp_path) == [copy]    # and the widget itself is still there
+    assert lab.truncate_after_last_widget(copy) == 0         # the last cell now shows the widget
