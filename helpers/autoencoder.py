@@ -40,6 +40,7 @@ from helpers.training import (
     _check_rate,
     _compile,
     _prune,
+    check_batch_size,
     _say,
     _values_and_grads,
     latest_checkpoint,
@@ -417,14 +418,14 @@ class AutoencoderTrainer:
         A non-finite loss raises :class:`helpers.training.DivergenceError`.
         """
         epochs = positive_int("epochs", epochs)
-        batch_size = positive_int("batch_size", batch_size)
+        splits = check_batch_size(batch_size)  # > 1 under a Keras distribution that splits batches over devices
         keep_last = positive_int("keep_last", keep_last, allow_none=True)
         if time_budget_s is not None and (isinstance(time_budget_s, bool) or not isinstance(time_budget_s, (int, float))
                                           or not time_budget_s > 0):
             raise ValueError(f"time_budget_s must be > 0 seconds (or None), got {time_budget_s!r}")
         if isinstance(data, np.ndarray):
             dataset = make_dataset(_as_float_images("data", data), batch_size=batch_size, seed=self.seed,
-                                   drop_remainder=False)
+                                   drop_remainder=splits > 1)
         elif hasattr(data, "element_spec") and hasattr(data, "__iter__"):
             dataset = data
         else:

@@ -88,9 +88,13 @@ def _compile(fn: Callable, input_shape: tuple, variables: list) -> Callable:
         jitted = jax.jit(pure)
 
         def step(batch):
-            distribution = keras.distribution.distribution()
-            if distribution is not None:  # e.g. DataParallel: split the batch over the devices
-                batch = keras.distribution.distribute_tensor(batch, distribution.get_data_layout(batch.shape))
+            splits = batch_splits()
+            if splits > 1:  # e.g. DataParallel: split the batch over the devices
+                if int(batch.shape[0]) % splits:
+                    raise ValueError(f"a batch of {int(batch.shape[0])} images cannot be split evenly over {splits} "
+                                     f"devices; use a batch size divisible by {splits}")
+                layout = keras.distribution.distribution().get_data_layout(batch.shape)
+                batch = keras.distribution.distribute_tensor(batch, layout)
             out, new = jitted([v.value for v in variables], batch)
             for v, value in zip(variables, new):
                 v.assign(value)
@@ -98,6 +102,26 @@ def _compile(fn: Callable, input_shape: tuple, variables: list) -> Callable:
 
         return step
     raise NotImplementedError(f"the compiled training steps support the tensorflow and jax backends, got {backend!r}")
+
+
+def batch_splits() -> int:
+    """How many devices each batch is split over: the batch axis of the active Keras distribution (JAX), else 1."""
+    if keras.backend.backend() != "jax":
+        return 1
+    distribution = keras.distribution.distribution()
+    if distribution is None:
+        return 1
+    mesh = distribution.device_mesh
+    return int(dict(zip(mesh.axis_names, mesh.shape)).get(getattr(distribution, "batch_dim_name", None), 1))
+
+
+def check_batch_size(batch_size) -> int:
+    """Validate ``batch_size`` for the active distribution; return how many devices share each batch."""
+    batch_size = positive_int("batch_size", batch_size)
+    splits = batch_splits()
+    if batch_size % splits:
+        raise ValueError(f"batch_size must be divisible by the {splits} devices each batch is split over, got {batch_size}")
+    return splits
 
 
 #: JAX only: the variables of the step being traced (set by :func:`_compile`, read by :func:`_values_and_grads`).
@@ -544,6 +568,7 @@ class GANTrainer:
         if checkpoint_every is not None and out_dir is None:
             raise ValueError("checkpoint_every needs out_dir (where to write the checkpoints)")
         self._check_data(data)  # before touching any checkpoint
+        splits = check_batch_size(batch_size)
         callbacks = list(callbacks or [])
 
         result = TrainResult(history={k: [] for k in ("epoch", "step", "d_loss", "g_loss", "seconds", "images_per_s")})
@@ -554,7 +579,7 @@ class GANTrainer:
                 result.checkpoint = ckpt
                 _say(verbose, f"resumed from {ckpt.name} (epoch {self.epoch}, step {self.step})")
         # a resumed run shuffles on from a new seed rather than replaying the first epochs' order
-        dataset = self._as_dataset(data, batch_size, shuffle_seed=self.seed + 7919 * self.epoch)
+        dataset = self._as_dataset(data, batch_size, shuffle_seed=self.seed + 7919 * self.epoch, drop_remainder=splits > 1)
 
         start = time.perf_counter()
         images_total = 0
@@ -625,10 +650,11 @@ class GANTrainer:
         elif not (hasattr(data, "element_spec") and hasattr(data, "__iter__")):
             raise TypeError(f"data must be a NumPy array of images or a tf.data.Dataset, got {type(data).__name__}")
 
-    def _as_dataset(self, data, batch_size: int, shuffle_seed: int):
+    def _as_dataset(self, data, batch_size: int, shuffle_seed: int, drop_remainder: bool = False):
         self._check_data(data)
         if isinstance(data, np.ndarray):
-            return make_dataset(data.astype(np.float32), batch_size=batch_size, seed=shuffle_seed, drop_remainder=False)
+            return make_dataset(data.astype(np.float32), batch_size=batch_size, seed=shuffle_seed,
+                                drop_remainder=drop_remainder)
         return data
 
 

@@ -42,6 +42,20 @@ for arch in ("mlp", "dcgan"):
         "devices_single": sorted(d1), "devices_parallel": sorted(d2),
         "first_losses": double[0],
     }
+keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices()))
+trainer = GANTrainer(*models.build_gan("mlp", latent_dim=16))
+try:
+    trainer.train_step(np.zeros((7, 28, 28, 1), "float32"))
+    out["odd_batch"] = "no error"
+except ValueError as exc:
+    out["odd_batch"] = str(exc)
+try:
+    trainer.fit(np.zeros((37, 28, 28), "float32"), 1, batch_size=9, verbose=False)
+    out["odd_batch_size"] = "no error"
+except ValueError as exc:
+    out["odd_batch_size"] = str(exc)
+result = trainer.fit(np.zeros((37, 28, 28), "float32"), 1, batch_size=8, verbose=False)
+out["steps_37_by_8"] = result.steps
 print("RESULT " + json.dumps(out))
 """
 
@@ -70,3 +84,7 @@ def test_data_parallel_on_two_devices_matches_one_device():
         # same global batch, same seeds: the same numbers up to float32 rounding (summation order differs)
         assert r["loss_diff"] < 1e-4, (arch, r)
         assert r["weight_diff"] < 1e-4, (arch, r)
+    # a batch that does not split evenly is refused by name; fit drops the last, partial batch instead
+    assert out["odd_batch"].startswith("a batch of 7 images cannot be split evenly over 2 devices"), out["odd_batch"]
+    assert "batch_size must be divisible by the 2 devices" in out["odd_batch_size"], out["odd_batch_size"]
+    assert out["steps_37_by_8"] == 4

@@ -487,3 +487,10 @@ def test_resume_shuffles_from_a_new_seed_and_names_the_checkpoint_without_its_fo
     assert seeds[0] == trainer.seed and seeds[1] != seeds[0]  # epoch 2 does not replay epoch 1's order
     err = capsys.readouterr().err
     assert "resumed from ckpt-00001 (epoch 1," in err and str(tmp_path) not in err
+
+
+def test_batches_are_not_split_without_a_distribution():
+    assert training.batch_splits() == 1          # tests/test_distribution.py covers two devices
+    assert training.check_batch_size(7) == 1
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
+        training.check_batch_size(0)
