@@ -440,7 +440,7 @@ def linear_attack(kernel, bias, x, y, epsilon: float, value_range: tuple[float, 
     The logit margin s_y − s_k is linear in the pixels, so over the box
     ``max(lo, x − ε) ≤ x' ≤ min(hi, x + ε)`` its smallest value puts every pixel at the end of its
     interval that ``w_k − w_y`` points to. An image can be broken iff that smallest margin is
-    negative for some class k ≠ y. Returns a boolean array (True: some perturbation in the box
+    at most zero (a tie counts as broken) for some class k ≠ y. Returns a boolean array (True: some perturbation in the box
     flips the prediction; also True for images already misclassified).
     """
     W = np.asarray(kernel, dtype=np.float64)

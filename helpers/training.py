@@ -63,7 +63,7 @@ def _compile(fn: Callable, input_shape: tuple, variables: list) -> Callable:
     the new values come back from the compiled call and are assigned outside (one retrace for the
     last, smaller batch). Under a Keras distribution (``keras.distribution.set_distribution(
     DataParallel(...))``, set before the models are built) each batch is split over the devices and
-    XLA runs the step on all of them, with the gradients summed across devices.
+    XLA runs the step on all of them, computing the same global-batch gradient as one device would.
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
