@@ -38,11 +38,16 @@ from helpers.training import (
     DivergenceError,
     TrainResult,
     _check_rate,
+    _check_split,
+    _check_strategy,
     _compile,
     _prune,
-    check_batch_size,
+    _replicated,
     _say,
+    _scope,
     _values_and_grads,
+    batch_splits,
+    check_batch_size,
     latest_checkpoint,
 )
 from helpers.validation import positive_int
@@ -208,6 +213,11 @@ class AutoencoderTrainer:
     ``variational`` is read from the encoder (two outputs: mean and log-variance). ``noise_std > 0``
     trains a denoising autoencoder: the input gets Gaussian noise (clipped to [0, 1]), the target
     stays clean. ``beta`` weights the VAE's KL term.
+
+    ``strategy`` (TensorFlow backend): a ``tf.distribute.Strategy`` whose ``scope()`` built both
+    models; each batch is split over its replicas, with the step's random draws (the denoiser's noise,
+    the VAE's ε) made once for the whole batch, so a step computes the global-batch gradient one device
+    would. On JAX, use a Keras distribution instead (see :func:`helpers.training._compile`).
     """
 
     def __init__(
@@ -221,6 +231,7 @@ class AutoencoderTrainer:
         noise_std: float = 0.0,
         arch: str | None = None,
         seed: int = 0,
+        strategy=None,
     ):
         self.loss = _check_loss(loss)
         if not (isinstance(beta, (int, float)) and not isinstance(beta, bool) and math.isfinite(beta) and beta >= 0):
@@ -229,6 +240,8 @@ class AutoencoderTrainer:
             raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
         if arch is not None and arch not in ARCHS:
             raise ValueError(f"arch must be one of {', '.join(ARCHS)} (or None), got {arch!r}")
+        #: the ``tf.distribute.Strategy`` the steps run under (``None``: one device, or a Keras distribution).
+        self.strategy = _check_strategy(strategy, (encoder, decoder))
         self.encoder, self.decoder = encoder, decoder
         self.variational = len(encoder.outputs) == 2
         self.latent_dim = int(decoder.inputs[0].shape[-1])
@@ -236,8 +249,9 @@ class AutoencoderTrainer:
         if enc_latent != self.latent_dim:
             raise ValueError(f"encoder gives latent size {enc_latent} but decoder takes {self.latent_dim}")
         self.beta, self.noise_std, self.arch, self.seed = float(beta), float(noise_std), arch, int(seed)
-        self.optimizer = keras.optimizers.Adam(_check_rate("learning_rate", learning_rate))
-        self._noise_seed = keras.random.SeedGenerator(seed)
+        with _scope(self.strategy):  # the trainer's own variables live where the models' do
+            self.optimizer = keras.optimizers.Adam(_check_rate("learning_rate", learning_rate))
+            self._noise_seed = keras.random.SeedGenerator(seed)
         self._compiled: Callable | None = None
         self.epoch = 0
         self.step = 0
@@ -254,16 +268,25 @@ class AutoencoderTrainer:
 
     # ----------------------------------------------------------------- the step
 
-    def _losses(self, x, training: bool):
+    def _draws(self, x) -> dict:
+        """The random numbers a step on batch ``x`` uses: the denoiser's input noise, the VAE's ε (as needed)."""
         ops = keras.ops
+        draws = {}
+        if self.noise_std > 0:
+            draws["noise"] = keras.random.normal(ops.shape(x), stddev=self.noise_std, seed=self._noise_seed)
+        if self.variational:
+            draws["eps"] = keras.random.normal((ops.shape(x)[0], self.latent_dim), seed=self._noise_seed)
+        return draws
+
+    def _losses(self, x, training: bool, draws: dict | None = None):
+        ops = keras.ops
+        draws = self._draws(x) if draws is None else draws
         x_in = x
         if self.noise_std > 0:
-            noise = keras.random.normal(ops.shape(x), stddev=self.noise_std, seed=self._noise_seed)
-            x_in = ops.clip(x + noise, 0.0, 1.0)
+            x_in = ops.clip(x + draws["noise"], 0.0, 1.0)
         if self.variational:
             z_mean, z_log_var = self.encoder(x_in, training=training)
-            eps = keras.random.normal(ops.shape(z_mean), seed=self._noise_seed)
-            z = z_mean + ops.exp(0.5 * z_log_var) * eps  # the reparameterisation: z is differentiable in μ and σ
+            z = z_mean + ops.exp(0.5 * z_log_var) * draws["eps"]  # the reparameterisation: z is differentiable in μ and σ
             kl = kl_divergence(z_mean, z_log_var)
         else:
             z = self.encoder(x_in, training=training)
@@ -274,17 +297,27 @@ class AutoencoderTrainer:
     def train_step(self, x) -> dict[str, float]:
         """One Adam step on a batch of images in ``[0, 1]``; returns loss, reconstruction and kl (floats)."""
         if self._compiled is None:
-            if not self.optimizer.built:  # its slots exist before the step is compiled (JAX traces a pure function)
-                self.optimizer.build(self.variables)
+            self._build_optimizer()  # its slots exist before the step is compiled (JAX traces a pure function)
             self._compiled = _compile(self._step, IMAGE_SHAPE, self._state_variables())
         x = keras.ops.reshape(keras.ops.cast(x, "float32"), (-1, *IMAGE_SHAPE))
+        _check_split(int(x.shape[0]), batch_splits(self.strategy))
         out = self._compiled(x)
         self.step += 1
         return {k: float(v) for k, v in out.items()}
 
+    def _build_optimizer(self) -> None:
+        if not self.optimizer.built:  # under a strategy, its slots are mirrored like the weights
+            with _scope(self.strategy):
+                self.optimizer.build(self.variables)
+
     def _step(self, x):
+        draws = self._draws(x)  # for the whole batch (under a strategy, each replica takes its slice)
+        names = list(draws)
+        return _replicated(self.strategy, lambda x, *d: self._update(x, dict(zip(names, d))), (x, *draws.values()))
+
+    def _update(self, x, draws: dict):
         # _values_and_grads pairs losses with variable lists: only the total (the first) is differentiated.
-        (total, rec, kl), (grads,) = _values_and_grads(lambda: self._losses(x, True), [self.variables])
+        (total, rec, kl), (grads,) = _values_and_grads(lambda: self._losses(x, True, draws), [self.variables])
         self.optimizer.apply_gradients(zip(grads, self.variables))
         return {"loss": total, "reconstruction": rec, "kl": kl}
 
@@ -385,8 +418,7 @@ class AutoencoderTrainer:
         self.decoder.load_weights(checkpoint / "decoder.weights.h5")
         opt_path = checkpoint / "optimizer.npz"
         if opt_path.is_file():
-            if not self.optimizer.built:
-                self.optimizer.build(self.variables)
+            self._build_optimizer()
             with np.load(opt_path) as npz:
                 for i, v in enumerate(self.optimizer.variables):
                     if f"opt_{i}" in npz.files and npz[f"opt_{i}"].shape == tuple(v.shape):
@@ -418,7 +450,7 @@ class AutoencoderTrainer:
         A non-finite loss raises :class:`helpers.training.DivergenceError`.
         """
         epochs = positive_int("epochs", epochs)
-        splits = check_batch_size(batch_size)  # > 1 under a Keras distribution that splits batches over devices
+        splits = check_batch_size(batch_size, self.strategy)  # > 1 when batches are split over devices
         keep_last = positive_int("keep_last", keep_last, allow_none=True)
         if time_budget_s is not None and (isinstance(time_budget_s, bool) or not isinstance(time_budget_s, (int, float))
                                           or not time_budget_s > 0):

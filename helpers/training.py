@@ -14,6 +14,7 @@ renamed when complete, so a crash never leaves a half-written checkpoint behind.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import math
@@ -90,9 +91,7 @@ def _compile(fn: Callable, input_shape: tuple, variables: list) -> Callable:
         def step(batch):
             splits = batch_splits()
             if splits > 1:  # e.g. DataParallel: split the batch over the devices
-                if int(batch.shape[0]) % splits:
-                    raise ValueError(f"a batch of {int(batch.shape[0])} images cannot be split evenly over {splits} "
-                                     f"devices; use a batch size divisible by {splits}")
+                _check_split(int(batch.shape[0]), splits)
                 layout = keras.distribution.distribution().get_data_layout(batch.shape)
                 batch = keras.distribution.distribute_tensor(batch, layout)
             out, new = jitted([v.value for v in variables], batch)
@@ -104,8 +103,11 @@ def _compile(fn: Callable, input_shape: tuple, variables: list) -> Callable:
     raise NotImplementedError(f"the compiled training steps support the tensorflow and jax backends, got {backend!r}")
 
 
-def batch_splits() -> int:
-    """How many devices each batch is split over: the batch axis of the active Keras distribution (JAX), else 1."""
+def batch_splits(strategy=None) -> int:
+    """How many devices each batch is split over: the replicas of ``strategy`` (a ``tf.distribute.Strategy``),
+    else the batch axis of the active Keras distribution (JAX), else 1."""
+    if strategy is not None:
+        return int(strategy.num_replicas_in_sync)
     if keras.backend.backend() != "jax":
         return 1
     distribution = keras.distribution.distribution()
@@ -115,13 +117,82 @@ def batch_splits() -> int:
     return int(dict(zip(mesh.axis_names, mesh.shape)).get(getattr(distribution, "batch_dim_name", None), 1))
 
 
-def check_batch_size(batch_size) -> int:
-    """Validate ``batch_size`` for the active distribution; return how many devices share each batch."""
+def check_batch_size(batch_size, strategy=None) -> int:
+    """Validate ``batch_size`` for ``strategy`` or the active distribution; return how many devices share each batch."""
     batch_size = positive_int("batch_size", batch_size)
-    splits = batch_splits()
+    splits = batch_splits(strategy)
     if batch_size % splits:
         raise ValueError(f"batch_size must be divisible by the {splits} devices each batch is split over, got {batch_size}")
     return splits
+
+
+def _check_split(n: int, splits: int) -> None:
+    if n % splits:
+        raise ValueError(f"a batch of {n} images cannot be split evenly over {splits} "
+                         f"devices; use a batch size divisible by {splits}")
+
+
+# --------------------------------------------------------------------------- tf.distribute (TensorFlow backend)
+
+
+def _check_strategy(strategy, models: tuple):
+    """Return ``strategy`` (or ``None``) after checking it can train ``models``: a ``tf.distribute.Strategy`` on
+    the TensorFlow backend, whose scope created the models' variables.
+
+    The models' BatchNormalization layers are switched to synchronized (global-batch) statistics, so that
+    the replicas normalise as one device would with the whole batch.
+    """
+    if strategy is None:
+        return None
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise ValueError(
+            f"strategy takes a tf.distribute.Strategy, which needs the tensorflow backend; Keras runs on {backend!r}. "
+            "On JAX, call keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices())) "
+            "before building the models instead"
+        )
+    import tensorflow as tf
+
+    if not isinstance(strategy, tf.distribute.Strategy):
+        raise TypeError(f"strategy must be a tf.distribute.Strategy (e.g. tf.distribute.MirroredStrategy()), "
+                        f"got {type(strategy).__name__}")
+    for model in models:
+        outside = [v.path for v in model.variables if not strategy.extended.variable_created_in_scope(v.value)]
+        if outside:
+            raise ValueError(f"model {model.name!r} was built outside the strategy's scope (e.g. variable {outside[0]}); "
+                             "build the models inside `with strategy.scope():`")
+        for layer in model._flatten_layers(include_self=False):
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.synchronized = True
+    return strategy
+
+
+def _scope(strategy):
+    """``strategy.scope()``, or a do-nothing context without a strategy: where the trainer creates its variables."""
+    return contextlib.nullcontext() if strategy is None else strategy.scope()
+
+
+def _replicated(strategy, fn: Callable, tensors: tuple) -> dict:
+    """``fn(*tensors)``; under a ``tf.distribute`` strategy, on every replica with its share of the batch axis.
+
+    Each replica takes the ``i``-th of ``n`` equal slices of every tensor (the batch and its noise, drawn
+    once for the global batch, so the replicas see what one device would); ``fn`` returns a dict of
+    scalar means, averaged over the replicas (the global-batch means, as the slices are equal).
+    The gradients are summed over replicas by the optimizers, so :func:`_values_and_grads` scales each
+    replica's loss by ``1/n``: the sum is the global-batch gradient.
+    """
+    if strategy is None:
+        return fn(*tensors)
+    import tensorflow as tf
+
+    def replica(*full):
+        context = tf.distribute.get_replica_context()
+        n, i = context.num_replicas_in_sync, context.replica_id_in_sync_group
+        size = tf.shape(full[0])[0] // n
+        return fn(*(t[i * size:(i + 1) * size] for t in full))
+
+    out = strategy.run(replica, args=tuple(tensors))
+    return {key: strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None) for key, value in out.items()}
 
 
 #: JAX only: the variables of the step being traced (set by :func:`_compile`, read by :func:`_values_and_grads`).
@@ -132,7 +203,8 @@ def _values_and_grads(loss_fn: Callable, variable_lists: list[list]) -> tuple:
     """Run ``loss_fn() -> (loss_1, …, loss_k)`` once; return the losses and each loss's gradients wrt its variables.
 
     The losses after the first ``len(variable_lists)`` are returned but not differentiated.
-    TensorFlow: a persistent ``GradientTape``. JAX (inside :func:`_compile`): ``jax.vjp`` of the
+    TensorFlow: a persistent ``GradientTape`` (on a ``tf.distribute`` replica, of each loss divided by the
+    number of replicas). JAX (inside :func:`_compile`): ``jax.vjp`` of the
     losses with respect to the listed variables' values, one pull-back per loss; assignments made
     during the forward pass (BatchNorm statistics, Dropout seeds) are carried out and replayed.
     """
@@ -140,9 +212,13 @@ def _values_and_grads(loss_fn: Callable, variable_lists: list[list]) -> tuple:
         return _jax_values_and_grads(loss_fn, variable_lists)
     import tensorflow as tf
 
+    context = tf.distribute.get_replica_context()  # None in a strategy's cross-replica context
+    replicas = context.num_replicas_in_sync if context is not None else 1
     with tf.GradientTape(persistent=True) as tape:
         losses = loss_fn()
-    grads = [tape.gradient(loss, variables) for loss, variables in zip(losses, variable_lists)]
+        # under a tf.distribute strategy the optimizer sums the replicas' gradients: each contributes 1/n
+        targets = [loss / replicas for loss in losses] if replicas > 1 else losses
+    grads = [tape.gradient(loss, variables) for loss, variables in zip(targets, variable_lists)]
     del tape
     return losses, grads
 
@@ -303,6 +379,12 @@ class GANTrainer:
     generator, :attr:`ema_generator`; :attr:`sampler` (used for sample grids) is it when set.
     Averaging the iterates damps the rotation of the two players around the equilibrium and
     usually gives cleaner samples at no cost to training.
+
+    ``strategy`` (TensorFlow backend): a ``tf.distribute.Strategy`` such as
+    ``tf.distribute.MirroredStrategy()`` whose ``scope()`` built both models; every batch is split
+    over its replicas, with the noise drawn once for the whole batch and BatchNorm statistics
+    synchronized, so a step computes the global-batch gradient one device would (Dropout masks are
+    drawn per replica, so they differ). On JAX, use a Keras distribution instead (see :func:`_compile`).
     """
 
     def __init__(
@@ -318,6 +400,7 @@ class GANTrainer:
         update: str = "simultaneous",
         ema: float | None = None,
         seed: int = 0,
+        strategy=None,
     ):
         if update not in UPDATES:
             raise ValueError(f"update must be one of {', '.join(UPDATES)}, got {update!r}")
@@ -325,22 +408,25 @@ class GANTrainer:
             raise ValueError(f"beta_1 must be in [0, 1), got {beta_1!r}")
         if ema is not None and (isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0.0 < ema < 1.0):
             raise ValueError(f"ema must be a decay in (0, 1), e.g. 0.999 (or None for no average), got {ema!r}")
+        #: the ``tf.distribute.Strategy`` the steps run under (``None``: one device, or a Keras distribution).
+        self.strategy = _check_strategy(strategy, (generator, discriminator))
         self.generator = generator
         self.discriminator = discriminator
         self.ema = None if ema is None else float(ema)
         #: the moving average of the generator's weights (``None`` without ``ema``).
         self.ema_generator = None
-        if self.ema is not None:
-            self.ema_generator = keras.models.clone_model(generator)
-            self.ema_generator.set_weights(generator.get_weights())
         self.latent_dim = latent_dim_of(generator)
-        self.g_optimizer = g_optimizer or keras.optimizers.Adam(_check_rate("g_learning_rate", g_learning_rate), beta_1=beta_1)
-        self.d_optimizer = d_optimizer or keras.optimizers.Adam(_check_rate("d_learning_rate", d_learning_rate), beta_1=beta_1)
-        self.g_optimizer.build(generator.trainable_variables)
-        self.d_optimizer.build(discriminator.trainable_variables)
         self.update = update
         self.seed = int(seed)
-        self._noise_seed = keras.random.SeedGenerator(self.seed)
+        with _scope(self.strategy):  # the trainer's own variables live where the models' do
+            if self.ema is not None:
+                self.ema_generator = keras.models.clone_model(generator)
+                self.ema_generator.set_weights(generator.get_weights())
+            self.g_optimizer = g_optimizer or keras.optimizers.Adam(_check_rate("g_learning_rate", g_learning_rate), beta_1=beta_1)
+            self.d_optimizer = d_optimizer or keras.optimizers.Adam(_check_rate("d_learning_rate", d_learning_rate), beta_1=beta_1)
+            self.g_optimizer.build(generator.trainable_variables)
+            self.d_optimizer.build(discriminator.trainable_variables)
+            self._noise_seed = keras.random.SeedGenerator(self.seed)
         #: the fixed noise behind :meth:`sample_grid` (same every epoch, so grids compare).
         self.fixed_noise = np.random.default_rng(self.seed).standard_normal((GRID_SIZE, self.latent_dim)).astype(np.float32)
         self.epoch = 0
@@ -352,46 +438,55 @@ class GANTrainer:
 
     def _train_step(self, real, update_generator: bool = True):
         ops = keras.ops
-        G, D = self.generator, self.discriminator
         batch = ops.shape(real)[0]  # the real batch's size: the last, smaller batch works too
+        # the noise is drawn for the whole batch (under a strategy, each replica then takes its slice)
         z = keras.random.normal((batch, self.latent_dim), seed=self._noise_seed)
-
-        def d_alone():
-            fake = G(z, training=True)
-            return (discriminator_loss(D(real, training=True), D(fake, training=True)),)
-
         if not update_generator:
-            (d_loss,), (d_grads,) = _values_and_grads(d_alone, [D.trainable_variables])
-            self.d_optimizer.apply_gradients(zip(d_grads, D.trainable_variables))
-            return {"d_loss": d_loss}
-
+            return _replicated(self.strategy, self._step_d, (real, z))
         if self.update == "simultaneous":
-            # One forward pass, two gradients (TensorFlow's tutorial): both players move at once.
-            def both():
-                fake_logits = D(G(z, training=True), training=True)
-                real_logits = D(real, training=True)
-                return discriminator_loss(real_logits, fake_logits), generator_loss(fake_logits)
+            out = _replicated(self.strategy, self._step_both, (real, z))
+        else:  # the second draw comes next from the same generator of noise: the same numbers as drawn after D's step
+            z2 = keras.random.normal((batch, self.latent_dim), seed=self._noise_seed)
+            out = _replicated(self.strategy, self._step_alternating, (real, z, z2))
+        self._update_ema()
+        return out
 
-            (d_loss, g_loss), (d_grads, g_grads) = _values_and_grads(
-                both, [D.trainable_variables, G.trainable_variables]
-            )
-            self.d_optimizer.apply_gradients(zip(d_grads, D.trainable_variables))
-            self.g_optimizer.apply_gradients(zip(g_grads, G.trainable_variables))
-            self._update_ema()
-            return {"d_loss": d_loss, "g_loss": g_loss}
+    def _d_loss(self, real, z):
+        G, D = self.generator, self.discriminator
+        return (discriminator_loss(D(real, training=True), D(G(z, training=True), training=True)),)
 
-        # Alternating: D moves first, then G answers the updated D with fresh noise.
-        (d_loss,), (d_grads,) = _values_and_grads(d_alone, [D.trainable_variables])
+    def _step_d(self, real, z):
+        """D alone steps (e.g. the extra critic steps of n_d > 1)."""
+        D = self.discriminator
+        (d_loss,), (d_grads,) = _values_and_grads(lambda: self._d_loss(real, z), [D.trainable_variables])
         self.d_optimizer.apply_gradients(zip(d_grads, D.trainable_variables))
-        z2 = keras.random.normal((batch, self.latent_dim), seed=self._noise_seed)
+        return {"d_loss": d_loss}
+
+    def _step_both(self, real, z):
+        """One forward pass, two gradients (TensorFlow's tutorial): both players move at once."""
+        G, D = self.generator, self.discriminator
+
+        def both():
+            fake_logits = D(G(z, training=True), training=True)
+            real_logits = D(real, training=True)
+            return discriminator_loss(real_logits, fake_logits), generator_loss(fake_logits)
+
+        (d_loss, g_loss), (d_grads, g_grads) = _values_and_grads(both, [D.trainable_variables, G.trainable_variables])
+        self.d_optimizer.apply_gradients(zip(d_grads, D.trainable_variables))
+        self.g_optimizer.apply_gradients(zip(g_grads, G.trainable_variables))
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+    def _step_alternating(self, real, z, z2):
+        """D moves first, then G answers the updated D with fresh noise ``z2``."""
+        G, D = self.generator, self.discriminator
+        d_out = self._step_d(real, z)
 
         def g_loss_fn():
             return (generator_loss(D(G(z2, training=True), training=True)),)
 
         (g_loss,), (g_grads,) = _values_and_grads(g_loss_fn, [G.trainable_variables])
         self.g_optimizer.apply_gradients(zip(g_grads, G.trainable_variables))
-        self._update_ema()
-        return {"d_loss": d_loss, "g_loss": g_loss}
+        return {**d_out, "g_loss": g_loss}
 
     def _update_ema(self) -> None:
         """Move the averaged generator towards the current one (all weights, BatchNorm statistics included)."""
@@ -416,6 +511,7 @@ class GANTrainer:
         if key not in self._compiled:
             self._compiled[key] = _compile(lambda real: self._train_step(real, key[0]), self._image_shape, self._state_variables())
         real = keras.ops.reshape(keras.ops.cast(real, "float32"), (-1, *self._image_shape))
+        _check_split(int(real.shape[0]), batch_splits(self.strategy))
         out = self._compiled[key](real)
         self.step += 1
         return {k: float(v) for k, v in out.items()}
@@ -568,7 +664,7 @@ class GANTrainer:
         if checkpoint_every is not None and out_dir is None:
             raise ValueError("checkpoint_every needs out_dir (where to write the checkpoints)")
         self._check_data(data)  # before touching any checkpoint
-        splits = check_batch_size(batch_size)
+        splits = check_batch_size(batch_size, self.strategy)
         callbacks = list(callbacks or [])
 
         result = TrainResult(history={k: [] for k in ("epoch", "step", "d_loss", "g_loss", "seconds", "images_per_s")})

@@ -196,6 +196,16 @@ def test_unknown_update_rule_is_named():
         GANTrainer(*small_gan(), update="adversarial")
 
 
+def test_strategy_is_a_tf_distribute_strategy_on_tensorflow_only():
+    """Multi-device training: a tf.distribute.Strategy on TensorFlow, a Keras distribution on JAX (tests/test_distribution.py)."""
+    if keras.backend.backend() == "tensorflow":
+        with pytest.raises(TypeError, match=r"strategy must be a tf.distribute.Strategy .*got str"):
+            GANTrainer(*small_gan(), strategy="mirrored")
+    else:
+        with pytest.raises(ValueError, match=r"needs the tensorflow backend; Keras runs on 'jax'.*DataParallel"):
+            GANTrainer(*small_gan(), strategy="mirrored")
+
+
 class _Spy:
     """Stands in for the generator and records the batch size of every noise batch it is given."""
 
