@@ -8,6 +8,10 @@ import os
 
 os.environ.setdefault("HELPERS_PROFILE", "fast")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# `pytest` runs two worker processes (pyproject.toml), and each starts kernels: on a GPU runtime they share
+# the one GPU, so TensorFlow and JAX take its memory as they need it instead of all of it at start-up.
+os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 _notebook_seconds: dict[str, float] = {}
 
