@@ -256,6 +256,31 @@ def _jax_values_and_grads(loss_fn: Callable, variable_lists: list[list]) -> tupl
     return losses, grads
 
 
+def compile_step(loss_fn: Callable, models: list, optimizer, input_shape: tuple = (28, 28, 1)) -> Callable:
+    """``step(batch) -> loss``: one ``optimizer`` step on ``loss_fn(batch)`` over the trainable weights of ``models``,
+    compiled for the active Keras backend (``tf.function`` with a tape on TensorFlow, ``jax.jit`` on JAX).
+
+    ``loss_fn`` is written once with ``keras.ops`` and calls the models; ``input_shape`` is one batch
+    element's shape. The trainers' own steps are built from the same two functions.
+    """
+    models = list(models)
+    variables = [v for m in models for v in m.trainable_variables]
+    if not variables:
+        raise ValueError(f"the models {[m.name for m in models]} have no trainable weights to step")
+    if not optimizer.built:  # its slots exist before the step is compiled (JAX traces a pure function)
+        optimizer.build(variables)
+
+    def step(batch):
+        (loss,), (grads,) = _values_and_grads(lambda: (loss_fn(batch),), [variables])
+        optimizer.apply_gradients(zip(grads, variables))
+        return loss
+
+    state = [v for m in models for v in m.variables] + list(optimizer.variables)
+    compiled = _compile(step, tuple(input_shape), list({id(v): v for v in state}.values()))
+    # a batch may come from NumPy or tf.data: make it a tensor of the backend (JAX cannot trace a tf.Tensor)
+    return lambda batch: compiled(keras.ops.convert_to_tensor(batch, "float32"))
+
+
 # --------------------------------------------------------------------------- losses
 
 
