@@ -12,7 +12,7 @@ The weights never change here; only the input moves.
 * :func:`linear_attack`: for a *linear* classifier the worst case in that box is known in closed
   form, so what any attack can reach there is computed exactly (a yardstick for PGD).
 
-:func:`_value_and_grad` is the only backend-specific code (TensorFlow: a ``GradientTape``; JAX: ``jax.value_and_grad``).
+:func:`value_and_grad` is the only backend-specific code (TensorFlow: a ``GradientTape``; JAX: ``jax.value_and_grad``).
 """
 
 from __future__ import annotations
@@ -32,8 +32,11 @@ OBJECTIVES = ("logit", "log_prob")
 # --------------------------------------------------------------------------- backend-specific
 
 
-def _value_and_grad(fn: Callable) -> Callable:
+def value_and_grad(fn: Callable) -> Callable:
     """Compile ``x -> (fn(x), ∇ₓ scalar)`` for the backend, where ``fn`` returns a scalar or ``(scalar, aux)``.
+
+    The gradient of a network's output with respect to its *input* (the weights stay fixed): what
+    every function here ascends or descends, and what a hand-written attack needs.
 
     TensorFlow: a ``GradientTape`` inside ``tf.function`` (traced once per input shape).
     JAX: ``jax.jit(jax.value_and_grad(...))``; the frozen network's weights enter as constants.
@@ -205,7 +208,7 @@ def invert(
     m1, v1 = np.zeros_like(z), np.zeros_like(z)
     b1, b2, eps = 0.9, 0.999, 1e-8
     history = np.empty((steps + 1, restarts * n))
-    step = _value_and_grad(objective)
+    step = value_and_grad(objective)
     for t in range(1, steps + 1):
         (_, errs), g = step(z)
         history[t - 1] = ops.convert_to_numpy(errs)
@@ -353,7 +356,7 @@ def maximize_activation(
 
     history = np.empty((steps + 1, n))
     history[0] = keras.ops.convert_to_numpy(target_score(x))
-    step = _value_and_grad(regularised)
+    step = value_and_grad(regularised)
     for t in range(1, steps + 1):
         dy, dx = (rng.integers(-jitter, jitter + 1, 2) if jitter else (0, 0))
         shifted = np.roll(x, (dy, dx), axis=(1, 2))
@@ -384,7 +387,7 @@ def _loss_gradient(score: Callable, y: np.ndarray) -> Callable:
     def loss(xx):
         return keras.ops.sum(keras.losses.sparse_categorical_crossentropy(y, score(xx), from_logits=True))
 
-    grad = _value_and_grad(loss)
+    grad = value_and_grad(loss)
     return lambda x: keras.ops.convert_to_numpy(grad(x)[1])
 
 

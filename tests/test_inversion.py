@@ -280,3 +280,16 @@ def test_linear_attack_rejects_bad_shapes():
         inversion.linear_attack(W, np.zeros(4), np.zeros((2, 4)), [0, 1], 0.1)
     with pytest.raises(ValueError, match="labels must be < 3"):
         inversion.linear_attack(W, b, np.zeros((2, 4)), [0, 3], 0.1)
+
+
+def test_value_and_grad_is_the_input_gradient_with_aux():
+    """d/dx sum(w * x**2) = 2 w x, with an aux value passed through, on the active backend."""
+    w = np.array([[1.0, -2.0, 0.5]], np.float32)
+    step = inversion.value_and_grad(lambda x: (keras.ops.sum(w * x ** 2), keras.ops.sum(x)))
+    x = np.array([[1.0, 2.0, -3.0], [0.5, 0.0, 1.0]], np.float32)
+    (value, aux), grad = step(x)
+    assert float(value) == pytest.approx(float(np.sum(w * x ** 2)), rel=1e-6)
+    assert float(aux) == pytest.approx(float(x.sum()), rel=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(grad), 2 * w * x, rtol=1e-6)
+    value, grad = inversion.value_and_grad(lambda x: keras.ops.sum(x ** 3))(x)   # a plain scalar
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(grad), 3 * x ** 2, rtol=1e-6)
