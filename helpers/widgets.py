@@ -7,7 +7,7 @@ Tests call the views directly; an *explorer* wraps a view in sliders:
 >>> w = gd_explorer()
 >>> w.children[0].value = 0.05          # move the learning-rate slider
 >>> w.result.summary["regime"]
-'good'
+'monotone'
 
 In a notebook, showing a view (or its ``figure``) gives the static picture for readers
 without a live kernel.
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import math
 import os
 import struct
 import zlib
@@ -40,7 +41,8 @@ from matplotlib.ticker import NullLocator
 from . import games, momentum_theory, optim, plotting
 from .functions import L1Norm, Quadratic, Rosenbrock
 
-REGIMES = ("too small", "good", "oscillating", "diverges")
+#: what gradient descent with step η does on curvatures up to L, by ηL (see :func:`lr_regime`)
+REGIMES = ("monotone", "oscillating", "bouncing", "diverging")
 #: explorers redraw through their view's Scene (set HELPERS_FAST_WIDGETS=0 to call the view afresh each time)
 FAST_WIDGETS = os.environ.get("HELPERS_FAST_WIDGETS", "1").strip().lower() not in ("0", "false", "no", "off")
 #: zlib level of the PNGs an explorer sends: 1 is the fastest that still compresses a plot ~12x (800x350 px: ~70 kB)
@@ -282,20 +284,23 @@ def _caption(summary: dict) -> str:
     return "<span style='font-family:monospace'>" + " &nbsp;|&nbsp; ".join(parts) + "</span>"
 
 
-def lr_regime(learning_rate: float, L: float, small: float = 0.2) -> str:
-    """Name the behaviour of gradient descent with step η on curvature up to L.
+def lr_regime(learning_rate: float, L: float) -> str:
+    """Name what gradient descent with step η does on a quadratic whose largest curvature is L.
 
-    ``too small`` (η ≤ small/L), ``good`` (monotone, η ≤ 1/L), ``oscillating`` (1/L < η < 2/L:
-    overshoots but converges) or ``diverges`` (η ≥ 2/L).
+    Each eigen-coordinate is multiplied by 1 − ηλ per step, so, by ηL:
+    ``monotone`` (ηL ≤ 1: no coordinate changes sign), ``oscillating`` (1 < ηL < 2: the steep
+    coordinates flip sign every step yet shrink), ``bouncing`` (ηL = 2: the steepest one flips with
+    constant size, never converging) or ``diverging`` (ηL > 2). The names say what happens, not how
+    fast: the fastest constant step, 2/(L + μ), is ``oscillating`` whenever μ < L.
     """
     optim._positive("learning_rate", learning_rate)
     optim._positive("L", L)
     x = learning_rate * L
-    if x >= 2:
-        return "diverges"
-    if x > 1:
-        return "oscillating"
-    return "too small" if x <= small else "good"
+    if math.isclose(x, 2.0, rel_tol=1e-12):
+        return "bouncing"
+    if x > 2:
+        return "diverging"
+    return "oscillating" if x > 1 else "monotone"
 
 
 def _check_steps(steps: int, maximum: int = 100_000) -> int:
@@ -321,10 +326,12 @@ class GdScene(Scene):
         q = Quadratic.with_condition(condition, angle=np.pi / 6)
         traj = optim.gradient_descent(q, x0, learning_rate, steps)
         regime = lr_regime(learning_rate, q.L)
+        rate = optim.gd_rate_quadratic(learning_rate, q.eigenvalues)
+        best = momentum_theory.optimal_gd(q.L, q.mu)
         titles = (f"η = {learning_rate:.3g}, η·L = {learning_rate * q.L:.2f}: {regime}",
-                  f"2/L = {2 / q.L:.3g}, κ = {q.condition_number:g}")
+                  f"ρ = {rate:.3f}; best ρ = {best.rate:.3f} at η = {best.learning_rate:.3g}")
         summary = {"regime": regime, "final_gap": traj.value - q.f_star, "diverged": traj.diverged,
-                   "rate": optim.gd_rate_quadratic(learning_rate, q.eigenvalues), "L": q.L}
+                   "rate": rate, "best_rate": best.rate, "best_step": best.learning_rate, "L": q.L}
         return q, traj, titles, summary
 
     def draw(self, values):

@@ -13,9 +13,32 @@ def slider(w, description):
     return next(c for c in w.children if getattr(c, "description", None) == description)
 
 
-@pytest.mark.parametrize("lr,expected", [(0.01, "too small"), (0.05, "good"), (0.15, "oscillating"), (0.2, "diverges"), (0.3, "diverges")])
+@pytest.mark.parametrize("lr,expected", [(0.01, "monotone"), (0.05, "monotone"), (0.1, "monotone"), (0.1001, "oscillating"),
+                                         (0.15, "oscillating"), (2 / 11, "oscillating"), (0.1999, "oscillating"),
+                                         (0.2, "bouncing"), (0.2001, "diverging"), (0.3, "diverging")])
 def test_lr_regime_boundaries_for_L_10(lr, expected):
     assert widgets.lr_regime(lr, 10.0) == expected
+
+
+@pytest.mark.parametrize("lr", [0.01, 0.08, 0.1, 0.15, 2 / 11, 0.19, 0.2, 0.21])
+def test_lr_regime_says_what_the_iterates_do(lr):
+    """The name matches the steep coordinate's sign and size over 60 steps on eigenvalues 1 and 10."""
+    steep = 1.0 * (1 - lr * 10.0) ** np.arange(61)  # the coordinate along λ = L, from 1
+    name = widgets.lr_regime(lr, 10.0)
+    flips = np.all(np.diff(np.sign(steep[np.abs(steep) > 0])) != 0)
+    assert name == ("monotone" if np.all(steep >= 0) else
+                    "oscillating" if flips and abs(steep[-1]) < 1 else
+                    "bouncing" if flips and np.isclose(abs(steep[-1]), 1) else "diverging")
+
+
+def test_the_fastest_step_oscillates_and_is_reported():
+    v = widgets.gd_view(2 / 11, 30, condition=10)
+    assert v.summary["regime"] == "oscillating"
+    assert v.summary["best_step"] == pytest.approx(2 / 11) and v.summary["rate"] == pytest.approx(9 / 11)
+    assert v.summary["best_rate"] == pytest.approx(9 / 11)
+    slower = widgets.gd_view(0.1, 30, condition=10)  # η = 1/L: monotone, and slower
+    assert slower.summary["regime"] == "monotone" and slower.summary["rate"] > v.summary["rate"]
+    assert slower.summary["final_gap"] > 10 * v.summary["final_gap"]
 
 
 def test_lr_regime_rejects_bad_values():
@@ -28,11 +51,11 @@ def test_lr_regime_rejects_bad_values():
 def test_gd_view_reports_what_it_draws():
     v = widgets.gd_view(0.05, 300, condition=10)
     assert isinstance(v.figure, Figure) and len(v.figure.axes) == 2
-    assert v.summary["regime"] == "good" and v.summary["final_gap"] < 1e-6 and not v.summary["diverged"]
+    assert v.summary["regime"] == "monotone" and v.summary["final_gap"] < 1e-6 and not v.summary["diverged"]
     assert v.summary["rate"] == pytest.approx(0.95)
     bad = widgets.gd_view(0.25, 100, condition=10)
-    assert bad.summary["regime"] == "diverges" and bad.summary["final_gap"] > 1
-    assert "diverges" in v.figure.axes[0].get_title() or "good" in v.figure.axes[0].get_title()
+    assert bad.summary["regime"] == "diverging" and bad.summary["final_gap"] > 1
+    assert "monotone" in v.figure.axes[0].get_title() and "diverging" in bad.figure.axes[0].get_title()
     png = v._repr_png_()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -42,12 +65,12 @@ def test_gd_explorer_slider_changes_the_result():
     assert isinstance(w, widgets.Explorer) and isinstance(w, W.VBox)
     first = w.result.summary
     first_png = w.image.value
-    assert first_png[:4] == b"\x89PNG" and "regime: <b>good</b>" in w.caption.value
+    assert first_png[:4] == b"\x89PNG" and "regime: <b>monotone</b>" in w.caption.value
     slider(w, "η").value = 0.15
     assert w.result.summary["regime"] == "oscillating" and w.result.summary != first
     assert w.image.value != first_png and "oscillating" in w.caption.value
     slider(w, "κ").value = 1.0
-    assert w.result.summary["L"] == pytest.approx(1.0) and w.result.summary["regime"] == "too small"
+    assert w.result.summary["L"] == pytest.approx(1.0) and w.result.summary["regime"] == "monotone"
 
 
 def test_game_view_and_explorer():
@@ -114,7 +137,7 @@ def test_explorer_shows_a_failing_view_in_its_caption_and_raises():
         w.children[0].value = -1
     assert "error: ValueError: a must be &gt;= 0" in w.caption.value or "error: ValueError: a must be >= 0" in w.caption.value
     w.children[0].value = 2
-    assert "error" not in w.caption.value and w.result.summary["regime"] == "good"
+    assert "error" not in w.caption.value and w.result.summary["regime"] == "monotone"
 
 
 def test_explorer_passes_fixed_arguments():
@@ -188,7 +211,7 @@ def test_explorer_without_fast_path_calls_the_view(monkeypatch):
     assert w.scenes is None
     figure = w.result.figure
     slider(w, "η").value = 0.1
-    assert w.result.figure is not figure and w.result.png is None and w.result.summary["regime"] == "good"
+    assert w.result.figure is not figure and w.result.png is None and w.result.summary["regime"] == "monotone"
 
 
 def test_scene_cache_fills_defaults_evicts_and_checks_its_arguments():
