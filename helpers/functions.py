@@ -150,8 +150,8 @@ class L1Norm(Objective):
         sign_subgradient(np.zeros(1), self.at_zero)  # validates at_zero
         self.name = "|x|" if dim == 1 else f"‖x‖₁ in {dim}-D"
         self.x_star, self.f_star = self.center.copy(), 0.0
-        #: f is G-Lipschitz with G = √d (the norm of every subgradient is at most √d).
-        self.G = float(np.sqrt(dim))
+        #: f is M-Lipschitz with M = √d (the norm of every subgradient is at most √d; docs/notation.md: M, not G).
+        self.M = float(np.sqrt(dim))
 
     def value(self, x):
         return np.abs(_as_point(x, self.dim) - self.center).sum(axis=-1)
@@ -173,7 +173,8 @@ class MaxOfAffine(Objective):
         if b.shape != (A.shape[0],):
             raise ValueError(f"need one intercept per piece: {A.shape[0]} slopes, got intercepts of shape {b.shape}")
         self.A, self.b, self.dim, self.name = A, b, A.shape[1], name
-        self.G = float(np.max(np.linalg.norm(A, axis=1)))
+        #: the largest subgradient norm, max_i ‖a_i‖ (f is M-Lipschitz)
+        self.M = float(np.max(np.linalg.norm(A, axis=1)))
 
     def pieces(self, x) -> Array:
         """Every affine piece a_iᵀx + b_i, shape ``(..., n_pieces)``."""

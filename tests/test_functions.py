@@ -86,7 +86,7 @@ def test_l1_norm_subgradient_choice_at_the_kink():
     with pytest.raises(ValueError, match=r"subdifferential \[-1, 1\] of \|x\| at 0, got 2"):
         F.L1Norm(1, at_zero=2)
     shifted = F.L1Norm(2, center=[1.0, -1.0])
-    assert shifted.value(np.array([1.0, -1.0])) == 0.0 and shifted.G == pytest.approx(np.sqrt(2))
+    assert shifted.value(np.array([1.0, -1.0])) == 0.0 and shifted.M == pytest.approx(np.sqrt(2))
 
 
 def test_subgradient_inequality_holds_everywhere():
@@ -188,3 +188,11 @@ def test_rosenbrock_hessian_at_the_minimum_and_objectives_without_one():
     assert np.array_equal(F.Rosenbrock().hessian(np.array([1.0, 1.0])), np.array([[802.0, -400.0], [-400.0, 200.0]]))
     with pytest.raises(NotImplementedError, match="L1Norm does not define a Hessian"):
         F.L1Norm().hessian(np.zeros(2))
+
+
+def test_max_of_affine_bounds_its_subgradients_by_m():
+    f = F.MaxOfAffine([[3.0, 4.0], [0.0, 1.0], [-1.0, 0.0]], [0.0, 0.5, 0.2])
+    assert f.M == pytest.approx(5.0)
+    points = np.random.default_rng(0).normal(size=(200, 2))
+    norms = np.linalg.norm(f.grad(points), axis=-1)
+    assert norms.max() <= f.M + 1e-12 and norms.max() == pytest.approx(5.0)
