@@ -3,14 +3,20 @@
 The smallest GAN that shows why GAN training circles instead of converging:
 
 * the data are a point mass at 0, the generator a point mass at θ;
-* the discriminator is linear, D(x) = ψ·x;
-* the loss is L(θ, ψ) = f(ψθ) + f(0) with f(t) = −log(1 + exp(−t)) (the paper's convention);
-  the discriminator ascends L in ψ, the generator descends it in θ.
+* the discriminator is linear, D_ψ(x) = ψ·x, and, in the paper's convention, high on *fakes*;
+* the objective is V(θ, ψ) = f(ψθ) + f(0) with f(t) = −log(1 + exp(−t)) = log σ(t) (the paper
+  calls it L); the discriminator ascends V in ψ, the generator descends it in θ.
+
+Sign convention: the series writes the discriminator as a logit d(x), high on *real* data, with
+D(x) = σ(d(x)) the probability that x is real. The two are the same game with d = −D_ψ (ψ ↦ −ψ):
+V(θ, ψ) = log D(0) + log(1 − D(θ)) with D(x) = σ(−ψx), the GAN value V(D, G) of Goodfellow et al.
+
+Step sizes: the series writes the learning rate η; the functions below take it as the argument ``h``.
 
 The unique equilibrium is (θ, ψ) = (0, 0). This module gives each training method's gradient
 vector field v(θ, ψ) = (−∂L/∂θ, ∂L/∂ψ) (with the method's regulariser), the Jacobian of the
 field at the equilibrium (analytic, and by finite differences), the Jacobian and spectral
-radius of one simultaneous or alternating gradient step of size h, trainers that return the
+radius of one simultaneous or alternating gradient step of size η, trainers that return the
 trajectory, a results table and a slider view for the notebooks.
 
 Methods (:data:`METHODS`):
@@ -97,7 +103,7 @@ def f_second(t):
 
 
 def loss(theta, psi):
-    """L(θ, ψ) = f(ψθ) + f(0), the unregularised Dirac-GAN objective (D ascends it, G descends it)."""
+    """V(θ, ψ) = f(ψθ) + f(0), the unregularised Dirac-GAN objective (D ascends it, G descends it)."""
     return f(np.asarray(psi, dtype=np.float64) * np.asarray(theta, dtype=np.float64)) + f(0.0)
 
 
@@ -180,7 +186,7 @@ def field_map(method: str, *, gamma: float = 0.3, sigma: float = 1.0) -> Callabl
 
 def step(method: str, z, h: float, mode: str = "alternating", *, n_d: int = 1, gamma: float = 0.3,
          sigma: float = 1.0, clip: float = 1.0) -> Array:
-    """One training step from z = (θ, ψ) with step size h; returns the new (θ, ψ).
+    """One training step from z = (θ, ψ) with step size η = ``h``; returns the new (θ, ψ).
 
     ``simultaneous``: both players step from the same point (n_d must be 1). ``alternating``:
     the discriminator takes ``n_d`` steps, then the generator one step against the new ψ (the
@@ -219,8 +225,8 @@ def update_jacobian(method: str, h: float, mode: str = "alternating", *, n_d: in
                     sigma: float = 1.0) -> Array | None:
     """Jacobian of one :func:`step` at the equilibrium (None for ``wgan-gp``).
 
-    Simultaneous: I + h·J. Alternating (n_d discriminator steps, then the generator):
-    G·Dⁿᵈ with D = [[1, 0], [h·J₂₁, 1 + h·J₂₂]] and G = [[1 + h·J₁₁, h·J₁₂], [0, 1]].
+    Simultaneous: I + ηJ (η = ``h``). Alternating (n_d discriminator steps, then the generator):
+    G·Dⁿᵈ with D = [[1, 0], [ηJ₂₁, 1 + ηJ₂₂]] and G = [[1 + ηJ₁₁, ηJ₁₂], [0, 1]].
     """
     _mode(mode)
     h = _positive("h", h)
@@ -245,15 +251,15 @@ def spectral_radius(method: str, h: float, mode: str = "alternating", *, n_d: in
 
 
 def r1_max_step(gamma: float, mode: str = "simultaneous") -> float:
-    """The largest step size h for which R1/R2 converge locally (spectral radius < 1), as a function of γ > 0.
+    """The largest step size η for which R1/R2 converge locally (spectral radius < 1), as a function of γ > 0.
 
     Simultaneous: 4γ for γ ≤ 1 and 4/(γ + √(γ² − 1)) above. Alternating: 4/(γ + √(γ² + 1)).
     """
     gamma = _positive("gamma", gamma)
     a = float(f_prime(0.0))
-    if _mode(mode) == "alternating":  # det = 1 − hγ, trace = 2 − h²a² − hγ; |λ| < 1 ⇔ h²a² + 2hγ < 4
+    if _mode(mode) == "alternating":  # det = 1 − ηγ, trace = 2 − η²a² − ηγ; |λ| < 1 ⇔ η²a² + 2ηγ < 4
         return 2 / (gamma / 2 + np.sqrt(gamma**2 / 4 + a**2))
-    if gamma <= 2 * a:  # complex eigenvalues −γ/2 ± iω: |1 + hλ|² < 1 ⇔ h < γ / a²
+    if gamma <= 2 * a:  # complex eigenvalues −γ/2 ± iω: |1 + ηλ|² < 1 ⇔ η < γ / a²
         return gamma / a**2
     return 2 / (gamma / 2 + np.sqrt(gamma**2 / 4 - a**2))
 
@@ -386,7 +392,7 @@ def dirac_view(method: str = "r1", h: float = 0.5, gamma: float = 0.3, mode: str
     r = float(np.clip(np.nanmax(np.abs(traj.zs)) * 1.1, 1.5, 10.0))
     rho_text = "ρ n/a" if np.isnan(rho) else f"ρ = {rho:.4f}"
     plot_method(traj, ax=ax1, bounds=(-r, r, -r, r), n=13, gamma=gamma, sigma=sigma,
-                title=f"{LABELS[method]}, {mode}, h = {h:.3g}")
+                title=f"{LABELS[method]}, {mode}, η = {h:.3g}")
     d = traj.distances
     ax2.plot(np.where(d > 0, d, np.nan), lw=1.4)
     finite = d[np.isfinite(d) & (d > 0)]
@@ -403,18 +409,18 @@ def dirac_view(method: str = "r1", h: float = 0.5, gamma: float = 0.3, mode: str
     summary = {"method": method, "spectral_radius": rho, "final_distance": float(d[-1]),
                "converges": converged(traj), "diverged": traj.diverged}
     if method in ("r1", "r2") and gamma > 0:
-        summary["h_max"] = r1_max_step(gamma, mode)
+        summary["η_max"] = r1_max_step(gamma, mode)
     return View(fig, summary)
 
 
 def dirac_explorer():
-    """Sliders for h and γ, and menus for the method and how the players take turns, over :func:`dirac_view`."""
+    """Sliders for the step η (``h``) and γ, and menus for the method and how the players take turns, over :func:`dirac_view`."""
     import ipywidgets as W
 
     from .widgets import Explorer
 
     return Explorer(dirac_view, dict(
-        h=W.FloatLogSlider(value=0.5, base=10, min=-2, max=np.log10(3.0), step=0.02, description="h",
+        h=W.FloatLogSlider(value=0.5, base=10, min=-2, max=np.log10(3.0), step=0.02, description="η",
                            readout_format=".3f"),
         gamma=W.FloatLogSlider(value=0.3, base=10, min=-2, max=1, step=0.02, description="γ", readout_format=".3f"),
         method=W.Dropdown(options=[(LABELS[m], m) for m in METHODS], value="r1", description="method"),

@@ -1,6 +1,7 @@
 """A 2-D GAN playground in the spirit of GAN Lab (Kahng et al., IEEE VIS 2018), in NumPy.
 
-A tiny generator (noise → 2-D point) and discriminator (2-D point → one logit) learn a mixture
+A tiny generator (noise → 2-D point) and discriminator (2-D point → one logit d(x), high on real
+data: D(x) = σ(d(x)) is its probability that x is real, the series' convention) learn a mixture
 of Gaussians: the ring of 8 of the unrolled-GAN paper (Metz et al., 2017: radius 2, std 0.02)
 or a 5 × 5 grid. Both are hand-written multilayer perceptrons with LeakyReLU units trained by
 Adam. At this size a NumPy step costs about what a compiled Keras ``train_step`` does (about
@@ -9,7 +10,7 @@ tracing, gives the R1 penalty's second derivative exactly in a few lines, and le
 budget to the drawing, which costs more than the training.
 
 >>> pg = Playground(loss="non-saturating", seed=0)
->>> pg.train(100)                 # 100 × (one D step, one G step)
+>>> pg.train(100)                 # 100 × (one D step, then one G step: alternating)
 >>> pg.metrics()["modes_covered"]  # of 8 (some samples within 3σ of the mode)     # doctest: +SKIP
 
 :func:`playground_widget` puts sliders and buttons over a :class:`Playground`; its picture
@@ -38,6 +39,11 @@ Array = np.ndarray
 LOSSES = ("saturating", "non-saturating", "least-squares")
 #: the data sets: a ring of 8 Gaussians and a 5 × 5 grid of Gaussians
 DATASETS = ("ring", "grid")
+#: how the two players take turns in a training round (the words of notebook 02 §6):
+#: ``alternating``: D steps, then G computes its gradient against the updated D (the default);
+#: ``simultaneous``: both gradients are computed at the same point (the same noise, one forward pass
+#: of G), then both are applied (as :class:`helpers.training.GANTrainer` does by default)
+UPDATES = ("alternating", "simultaneous")
 NOISE_DIMS = (2, 8)
 
 # --------------------------------------------------------------------------- validation
@@ -352,11 +358,11 @@ def generator_loss(g: MLP, d: MLP, z: Array, loss: str = "non-saturating") -> tu
 
 @dataclass
 class Settings:
-    """What the controls set (loss, learning rates, R1 weight) and the fixed sizes.
+    """What the controls set (loss, learning rates, R1 weight, update scheme) and the fixed sizes.
 
     The defaults are a setting that covers the ring within a few thousand steps: non-saturating
-    loss, Adam (β₁ = 0.5) at 3e-3 for both players, R1 with γ = 0.1, and samples drawn from an
-    exponential moving average of the generator's weights (``ema``; 0 turns it off).
+    loss, Adam (β₁ = 0.5) at 3e-3 for both players, R1 with γ = 0.1, alternating updates, and
+    samples drawn from an exponential moving average of the generator's weights (``ema``; 0 turns it off).
     """
 
     data: str = "ring"
@@ -372,10 +378,12 @@ class Settings:
     beta_1: float = 0.5
     ema: float = 0.99
     seed: int = 0
+    update: str = "alternating"
 
     def __post_init__(self):
         _choice("data", self.data, DATASETS)
         _choice("loss", self.loss, LOSSES)
+        _choice("update", self.update, UPDATES)
         self.lr_d = _positive("lr_d", self.lr_d)
         self.lr_g = _positive("lr_g", self.lr_g)
         self.gamma = _non_negative("gamma", self.gamma)
@@ -394,9 +402,12 @@ class Settings:
 class Playground:
     """A GAN on 2-D data whose every control is a plain method (what the widget's callbacks call).
 
-    ``step_d()`` and ``step_g()`` update one player once; ``train(n)`` does ``n`` rounds of
-    ``d_steps`` discriminator steps then one generator step; ``reset()`` starts again from the
-    same seed. The setters change the loss, learning rates and R1 weight without a restart.
+    ``step_d()`` and ``step_g()`` update one player once; ``train(n)`` does ``n`` rounds, each
+    ``d_steps`` discriminator steps and one generator step, taken as ``settings.update`` says:
+    ``alternating`` (D's steps, then G's gradient against the updated D) or ``simultaneous``
+    (``d_steps`` − 1 steps of D alone, then both gradients at the same point, both applied);
+    ``reset()`` starts again from the same seed. The setters change the loss, learning rates,
+    R1 weight and update scheme without a restart.
     """
 
     EVAL_SAMPLES = 2500
@@ -453,6 +464,10 @@ class Playground:
         """R1 penalty weight γ >= 0 (0: off)."""
         self.settings.gamma = _non_negative("gamma", value)
 
+    def set_update(self, value: str) -> None:
+        """How a training round takes turns: one of :data:`UPDATES`."""
+        self.settings.update = _choice("update", value, UPDATES)
+
     # -- training
     def noise(self, n: int) -> Array:
         """Standard normal noise for ``n`` fake samples."""
@@ -472,6 +487,10 @@ class Playground:
         """One Adam step of the generator on fresh noise; returns its loss."""
         s = self.settings
         self.g_loss, grads, _, _ = generator_loss(self.g, self.d, self.noise(s.batch), s.loss)
+        self._apply_g(grads)
+        return self.g_loss
+
+    def _apply_g(self, grads: list) -> None:
         self.opt_g.step(grads)
         self.g_updates += 1
         if self.settings.ema > 0:
@@ -479,10 +498,25 @@ class Playground:
             for a, p in zip(self.g_avg.params, self.g.params):
                 a *= b
                 a += (1 - b) * p
-        return self.g_loss
+
+    def step_both(self) -> tuple[float, float]:
+        """One simultaneous step: D's and G's gradients at the same point (one noise batch), then both applied.
+
+        D's gradient is taken on a real batch and the fakes G(z); G's through the same, not yet
+        updated, D on the same z. Returns (D's loss, G's loss).
+        """
+        s = self.settings
+        real = self.data.sample(s.batch, self.rng)
+        z = self.noise(s.batch)
+        self.g_loss, grads_g, fake, _ = generator_loss(self.g, self.d, z, s.loss)
+        self.d_loss, grads_d = discriminator_loss(self.d, real, fake, s.loss, s.gamma)
+        self.opt_d.step(grads_d)
+        self.d_updates += 1
+        self._apply_g(grads_g)
+        return self.d_loss, self.g_loss
 
     def train(self, n_steps: int) -> dict:
-        """``n_steps`` rounds of ``d_steps`` D steps and one G step; records and returns the metrics."""
+        """``n_steps`` rounds of ``d_steps`` D steps and one G step (as ``settings.update`` says); records the metrics."""
         self.train_quietly(n_steps)
         return self.record()
 
@@ -490,6 +524,11 @@ class Playground:
         """:meth:`train` without measuring and recording the metrics."""
         n_steps = _integer("n_steps", n_steps, 0, 1_000_000)
         for _ in range(n_steps):
+            if self.settings.update == "simultaneous":
+                for _ in range(self.settings.d_steps - 1):
+                    self.step_d()
+                self.step_both()
+                continue
             for _ in range(self.settings.d_steps):
                 self.step_d()
             self.step_g()
@@ -542,7 +581,7 @@ class Playground:
         s = self.settings
         return (f"step {m['step']} | L_D {m['d_loss']:.2f} L_G {m['g_loss']:.2f} | "
                 f"{m['modes_covered']}/{m['modes']} modes | HQ {100 * m['hq_fraction']:.0f}%\n"
-                f"{s.loss} η_D {s.lr_d:.1e} η_G {s.lr_g:.1e} γ {s.gamma:.2g}")
+                f"{s.loss} η_D {s.lr_d:.1e} η_G {s.lr_g:.1e} γ {s.gamma:.2g} {s.update}")
 
     # -- drawing
     def frame(self) -> bytes:
@@ -609,10 +648,10 @@ class _Canvas:
 
 
 def playground_widget(steps_per_frame: int = 10, interval_ms: int = 100, **settings):
-    """The playground with sliders (η_D, η_G, R1 γ), a loss menu and Train / Step D / Step G / Reset buttons.
+    """The playground with sliders (η_D, η_G, R1 γ), loss and update menus and Train / Step D / Step G / Reset buttons.
 
     Train toggles an ``ipywidgets.Play`` that ticks every ``interval_ms``; each tick trains
-    ``steps_per_frame`` rounds and redraws. The box's ``playground`` attribute is the
+    ``steps_per_frame`` rounds (alternating unless the update menu says simultaneous) and redraws. The box's ``playground`` attribute is the
     :class:`Playground`; ``controls`` maps names to the widgets.
     """
     import ipywidgets as W
@@ -629,6 +668,7 @@ def playground_widget(steps_per_frame: int = 10, interval_ms: int = 100, **setti
                                  readout_format=".1e", style=style),
         "gamma": W.FloatSlider(value=s.gamma, min=0.0, max=2.0, step=0.05, description="R1 γ", style=style),
         "loss": W.Dropdown(options=list(LOSSES), value=s.loss, description="loss"),
+        "update": W.Dropdown(options=list(UPDATES), value=s.update, description="update"),
         "train": W.ToggleButton(value=False, description="Train", icon="play", tooltip="train and animate"),
         "play": W.Play(value=0, min=0, max=10**9, step=1, interval=interval_ms, show_repeat=False),
         "step_d": W.Button(description="Step D", tooltip="one discriminator step"),
@@ -659,6 +699,7 @@ def playground_widget(steps_per_frame: int = 10, interval_ms: int = 100, **setti
     c["lr_g"].observe(setter(pg.set_lr_g), names="value")
     c["gamma"].observe(setter(pg.set_gamma), names="value")
     c["loss"].observe(setter(pg.set_loss), names="value")
+    c["update"].observe(setter(pg.set_update), names="value")
     c["play"].observe(on_tick, names="value")
     W.jslink((c["train"], "value"), (c["play"], "playing"))
     c["step_d"].on_click(lambda _: (pg.step_d(), redraw()))
@@ -673,7 +714,7 @@ def playground_widget(steps_per_frame: int = 10, interval_ms: int = 100, **setti
     redraw()
     box = W.VBox([
         W.HBox([c["lr_d"], c["lr_g"]]),
-        W.HBox([c["gamma"], c["loss"]]),
+        W.HBox([c["gamma"], c["loss"], c["update"]]),
         W.HBox([c["train"], c["play"], c["step_d"], c["step_g"], c["reset"]]),
         image, caption,
     ])

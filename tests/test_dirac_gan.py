@@ -191,7 +191,8 @@ def test_plot_method_and_view():
     assert ax.get_xlabel().startswith("θ") and ax.get_title() == "GAN (non-saturating)"
     v = D.dirac_view("r1", h=0.5, gamma=0.3, mode="simultaneous", steps=300)
     assert isinstance(v, View) and isinstance(v.figure, Figure) and len(v.figure.axes) == 2
-    assert v.summary["converges"] and v.summary["spectral_radius"] < 1 and v.summary["h_max"] == pytest.approx(1.2)
+    assert v.summary["converges"] and v.summary["spectral_radius"] < 1 and v.summary["η_max"] == pytest.approx(1.2)
+    assert "η = 0.5" in v.figure.axes[0].get_title()
     bad = D.dirac_view("r1", h=2.0, gamma=0.3, mode="simultaneous", steps=100)
     assert not bad.summary["converges"] and bad.summary["spectral_radius"] > 1
     assert v._repr_png_()[:4] == b"\x89PNG"
@@ -202,14 +203,15 @@ def test_plot_method_and_view():
 def test_explorer_controls_drive_the_view():
     w = D.dirac_explorer()
     assert isinstance(w, Explorer) and "helpers-explorer" in w._dom_classes
-    assert isinstance(control(w, "h"), W.FloatLogSlider) and isinstance(control(w, "γ"), W.FloatLogSlider)
-    assert w.result.summary["converges"]
+    assert not any(getattr(c, "description", None) == "h" for c in w.children)  # the step is written η
+    assert isinstance(control(w, "η"), W.FloatLogSlider) and isinstance(control(w, "γ"), W.FloatLogSlider)
+    assert w.result.summary["converges"] and "η max: <b>1.2</b>" in w.caption.value
     control(w, "γ").value = 0.1  # h = 0.5 > 4γ = 0.4: the spiral opens
     assert not w.result.summary["converges"] and w.result.summary["spectral_radius"] > 1
-    control(w, "h").value = 0.2
+    control(w, "η").value = 0.2
     assert w.result.summary["spectral_radius"] < 1
     control(w, "method").value = "gan"
-    assert w.result.summary["method"] == "gan" and "h_max" not in w.result.summary
+    assert w.result.summary["method"] == "gan" and "η_max" not in w.result.summary
     control(w, "turns").value = "alternating"
     assert w.result.summary["spectral_radius"] == pytest.approx(1.0)
 
