@@ -31,6 +31,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from .widget_compat import play_toggle
 from .widgets import View
 
 Array = np.ndarray
@@ -701,7 +702,7 @@ def playground_widget(steps_per_frame: int = 10, interval_ms: int = 100, **setti
     c["loss"].observe(setter(pg.set_loss), names="value")
     c["update"].observe(setter(pg.set_update), names="value")
     c["play"].observe(on_tick, names="value")
-    W.jslink((c["train"], "value"), (c["play"], "playing"))
+    play_toggle(c["train"], c["play"])  # Train starts and pauses the Play, on ipywidgets 7 and 8
     c["step_d"].on_click(lambda _: (pg.step_d(), redraw()))
     c["step_g"].on_click(lambda _: (pg.step_g(), redraw()))
 
