@@ -5,6 +5,16 @@ All three take two batches of grey images of the same shape, ``H×W`` (one image
 (or the per-image values with ``reduce=False``). ``data_range`` is the span of the pixel
 values: 1 for images in ``[0, 1]``, 2 for ``[-1, 1]``, 255 for uint8.
 
+A batch has two PSNRs, and they differ:
+
+* :func:`psnr` is the **mean of the per-image PSNRs**, ``(1/N) Σ_i 10 log10(R² / MSE_i)``;
+* :func:`pooled_psnr` is the **PSNR of the pooled MSE**, ``10 log10(R² / MSE)`` with
+  ``MSE = (1/N) Σ_i MSE_i`` the mean over every pixel of the batch (:func:`mse`), so it ranks
+  reconstructions exactly as the MSE does and stays finite unless every image is reproduced exactly.
+
+Since ``−log`` is convex, Jensen's inequality gives ``psnr >= pooled_psnr``, with equality only when
+every image has the same MSE. :func:`psnr_from_mse` converts MSEs to dB.
+
 SSIM follows the paper: an 11×11 Gaussian window with σ = 1.5, ``K1 = 0.01``, ``K2 = 0.03``,
 population (not sample) statistics, averaged over the windows that lie fully inside the image.
 This is what ``skimage.metrics.structural_similarity(a, b, gaussian_weights=True, sigma=1.5,
@@ -62,13 +72,31 @@ def mse(a, b, reduce: bool = True):
     return _reduce(np.mean((x - y) ** 2, axis=(1, 2)), reduce)
 
 
-def psnr(a, b, data_range: float = 1.0, reduce: bool = True):
-    """Peak signal-to-noise ratio ``10 log10(range² / MSE)`` in dB per image pair (inf when identical); batch mean."""
+def psnr_from_mse(mse_value, data_range: float = 1.0):
+    """``10 log10(range² / MSE)`` in dB for one MSE (a float) or an array of them (inf where the MSE is 0)."""
     data_range = _check_range(data_range)
-    errors = mse(a, b, reduce=False)
+    errors = np.asarray(mse_value, dtype=np.float64)
+    if not np.all(np.isfinite(errors)) or np.any(errors < 0):
+        raise ValueError(f"mse_value must be finite and >= 0, got {mse_value!r}")
     with np.errstate(divide="ignore"):
         values = 10.0 * np.log10(data_range**2 / errors)
-    return _reduce(values, reduce)
+    return float(values) if values.ndim == 0 else values
+
+
+def psnr(a, b, data_range: float = 1.0, reduce: bool = True):
+    """The MEAN OF THE PER-IMAGE PSNRs, ``(1/N) Σ_i 10 log10(range² / MSE_i)`` in dB (or the ``N`` values).
+
+    Inf for an image reproduced exactly (and then for the mean). Not the PSNR of the pooled MSE:
+    that is :func:`pooled_psnr`, never larger than this mean (Jensen's inequality).
+    """
+    data_range = _check_range(data_range)
+    return _reduce(psnr_from_mse(mse(a, b, reduce=False), data_range), reduce)
+
+
+def pooled_psnr(a, b, data_range: float = 1.0) -> float:
+    """The PSNR OF THE POOLED MSE, ``10 log10(range² / mse(a, b))`` in dB: the MSE over every pixel of the batch."""
+    data_range = _check_range(data_range)
+    return psnr_from_mse(mse(a, b), data_range)
 
 
 def gaussian_window(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> np.ndarray:
@@ -110,11 +138,13 @@ def ssim(a, b, data_range: float = 1.0, reduce: bool = True):
 
 
 def reconstruction_report(original, reconstruction, data_range: float = 1.0) -> dict[str, float]:
-    """``{"mse", "psnr", "ssim", "n"}``: the batch means of the three figures, and the number of images."""
+    """``{"mse", "psnr", "pooled_psnr", "ssim", "n"}``: the batch means of MSE, per-image PSNR and SSIM,
+    the PSNR of the pooled MSE (:func:`pooled_psnr`), and the number of images."""
     x, y = _pair(original, reconstruction)
     return {
         "mse": mse(x, y),
         "psnr": psnr(x, y, data_range),
+        "pooled_psnr": pooled_psnr(x, y, data_range),
         "ssim": ssim(x, y, data_range),
-        "n": int(len(x)),
+        "n": len(x),
     }

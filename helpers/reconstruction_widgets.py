@@ -1,9 +1,11 @@
-"""Image correction with a trained model, behind two sliders: the noise level and the inpainting learning rate.
+"""Image correction with a trained model, behind two sliders: the noise level and the inpainting learning rate η.
 
 * :func:`add_noise` and :func:`box_mask` make the damaged inputs (Gaussian noise, a missing rectangle).
 * :func:`denoise_panel` runs a trained (denoising) autoencoder on noisy copies of some digits;
   :func:`inpaint_panel` fills a missing rectangle by gradient descent on a frozen decoder's latent
-  code (:func:`helpers.inversion.invert` with a mask). Both return plain dicts of arrays and PSNRs.
+  code (:func:`helpers.inversion.invert` with a mask). Both return plain dicts of arrays and PSNRs;
+  every PSNR here is the PSNR of the pooled MSE (:func:`helpers.image_metrics.pooled_psnr`) over the
+  digits shown (over the hole's pixels for the inpainting), so it is finite and ranks as the MSE does.
 * :class:`ReconstructionLab` holds the models and the digits and caches both panels per slider value,
   so a slider move costs a forward pass (noise) or one short inversion (learning rate), never training.
 * :func:`reconstruction_view` is the pure view function (a :class:`helpers.widgets.View`) that tests
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 import ipywidgets as W
 import numpy as np
@@ -107,7 +109,7 @@ def _check_mask(mask) -> np.ndarray:
 
 
 def denoise_panel(denoise: Callable, images, noise_std: float, seed: int = 0) -> dict:
-    """Noisy copies of ``images`` at ``noise_std`` and ``denoise(noisy)``, with the PSNR of each against the clean images."""
+    """Noisy copies of ``images`` at ``noise_std`` and ``denoise(noisy)``, with the pooled PSNR of each against the clean images."""
     if not callable(denoise):
         raise TypeError(f"denoise must be a function images -> images (e.g. trainer.reconstruct), got {type(denoise).__name__}")
     clean = _images(images)
@@ -118,8 +120,8 @@ def denoise_panel(denoise: Callable, images, noise_std: float, seed: int = 0) ->
         "clean": clean,
         "noisy": noisy,
         "denoised": out,
-        "noisy_psnr": float(image_metrics.psnr(clean, noisy)),
-        "denoised_psnr": float(image_metrics.psnr(clean, out)),
+        "noisy_psnr": image_metrics.pooled_psnr(clean, noisy),
+        "denoised_psnr": image_metrics.pooled_psnr(clean, out),
     }
 
 
@@ -127,7 +129,8 @@ def inpaint_panel(decoder, images, mask, learning_rate: float, *, steps: int = 1
     """Fill the 0s of ``mask`` by Adam descent on the latent code of the frozen ``decoder`` (known pixels only).
 
     Returns the masked inputs, the inpainted images (the known pixels kept, the hole from the
-    decoder), the mean masked error after each step, and the PSNR inside the hole before and after.
+    decoder), the mean masked error after each step, and the PSNR inside the hole before and after
+    (the pooled MSE over the hole's pixels of all the digits, in dB).
     """
     clean = _images(images)
     m = _check_mask(mask)
@@ -144,8 +147,8 @@ def inpaint_panel(decoder, images, mask, learning_rate: float, *, steps: int = 1
         "decoded": result.reconstruction,
         "inpainted": filled,
         "history": result.history.mean(axis=1),
-        "hole_psnr": float(image_metrics.psnr(clean[:, hole], filled[:, hole])),
-        "masked_hole_psnr": float(image_metrics.psnr(clean[:, hole], (clean * m)[:, hole])),
+        "hole_psnr": image_metrics.pooled_psnr(clean[:, hole], filled[:, hole]),
+        "masked_hole_psnr": image_metrics.pooled_psnr(clean[:, hole], (clean * m)[:, hole]),
         "known_error": float(result.errors.mean()),
     }
 
@@ -223,7 +226,7 @@ def reconstruction_view(noise_std: float = 0.5, learning_rate: float = 0.05, lab
     ax1.set_title(f"σ = {d['noise_std']:.2f}: noisy {d['noisy_psnr']:.1f} dB → denoised {d['denoised_psnr']:.1f} dB",
                   fontsize=9)
     ax2.imshow(_rows(p["masked"], p["inpainted"], p["clean"]), cmap="gray", vmin=0, vmax=1)
-    ax2.set_title(f"lr = {p['learning_rate']:.3g}: hole {p['masked_hole_psnr']:.1f} dB → {p['hole_psnr']:.1f} dB",
+    ax2.set_title(f"η = {p['learning_rate']:.3g}: hole {p['masked_hole_psnr']:.1f} dB → {p['hole_psnr']:.1f} dB",
                   fontsize=9)
     for ax, labels in ((ax1, ("clean", "noisy", "denoised")), (ax2, ("masked", "inpainted", "original"))):
         ax.set_xticks([])
@@ -241,7 +244,7 @@ def reconstruction_view(noise_std: float = 0.5, learning_rate: float = 0.05, lab
 
 
 def reconstruction_explorer(lab: ReconstructionLab, noise_std: float = 0.5, learning_rate: float = 0.05) -> Explorer:
-    """Two sliders over :func:`reconstruction_view`: the noise level σ and the inversion's learning rate."""
+    """Two sliders over :func:`reconstruction_view`: the noise level σ and the inversion's learning rate η."""
     if not isinstance(lab, ReconstructionLab):
         raise TypeError(f"lab must be a ReconstructionLab, got {type(lab).__name__}")
     noise_std = _in_range("noise_std", noise_std, *NOISE_RANGE)
@@ -252,7 +255,7 @@ def reconstruction_explorer(lab: ReconstructionLab, noise_std: float = 0.5, lear
                                    description="noise σ", continuous_update=False, readout_format=".2f",
                                    style=style, layout=layout),
         "learning_rate": W.FloatLogSlider(value=learning_rate, base=10, min=math.log10(LR_RANGE[0]),
-                                          max=math.log10(LR_RANGE[1]), step=0.25, description="inversion lr",
+                                          max=math.log10(LR_RANGE[1]), step=0.25, description="inversion η",
                                           continuous_update=False, readout_format=".3g", style=style, layout=layout),
     }
     return Explorer(reconstruction_view, controls, fixed={"lab": lab})

@@ -41,6 +41,45 @@ def test_mse_and_psnr_known_values():
     assert im.psnr(a, b, data_range=2.0) == pytest.approx(30.0 + 20 * math.log10(2))
 
 
+def test_mean_of_per_image_psnrs_and_psnr_of_the_pooled_mse_differ():
+    a = np.zeros((2, 8, 8))
+    b = a + np.array([0.1, 0.01])[:, None, None]  # per-image MSE 1e-2 and 1e-4, pooled MSE 0.00505
+    assert im.psnr(a, b) == pytest.approx(30.0)  # (20 + 40) / 2
+    assert im.pooled_psnr(a, b) == pytest.approx(10 * math.log10(1 / 0.00505))  # 22.97 dB
+    assert im.pooled_psnr(a, b) == pytest.approx(im.psnr_from_mse(im.mse(a, b)))
+    # pooled = the PSNR of the whole batch read as one big image
+    assert im.pooled_psnr(a, b) == pytest.approx(im.psnr(a.reshape(16, 8), b.reshape(16, 8)))
+    assert im.pooled_psnr(a * 255, b * 255, data_range=255) == pytest.approx(im.pooled_psnr(a, b))
+    # the two agree when every image has the same error, and the mean is the larger otherwise (Jensen)
+    same = a + 0.1
+    assert im.psnr(a, same) == pytest.approx(im.pooled_psnr(a, same)) == pytest.approx(20.0)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        x, y = rand_images(4, seed=int(rng.integers(1000))), rand_images(4, seed=int(rng.integers(1000)))
+        y = x + rng.uniform(0.01, 0.5, (4, 1, 1)) * (y - x)
+        assert im.psnr(x, y) > im.pooled_psnr(x, y)
+
+
+def test_psnr_from_mse():
+    assert im.psnr_from_mse(0.01) == pytest.approx(20.0) and isinstance(im.psnr_from_mse(0.01), float)
+    np.testing.assert_allclose(im.psnr_from_mse(np.array([1e-2, 1e-4])), [20.0, 40.0])
+    assert im.psnr_from_mse(0.0) == math.inf
+    assert im.psnr_from_mse(1.0, data_range=255) == pytest.approx(20 * math.log10(255))
+    for bad in (-0.1, math.nan, math.inf):
+        with pytest.raises(ValueError, match="mse_value must be finite and >= 0"):
+            im.psnr_from_mse(bad)
+    with pytest.raises(ValueError, match="data_range must be a finite number > 0"):
+        im.psnr_from_mse(0.1, data_range=0)
+
+
+def test_pooled_psnr_is_finite_where_one_image_is_exact():
+    a = rand_images(2, seed=8)
+    b = a.copy()
+    b[1] += 0.1
+    assert im.psnr(a, b) == math.inf  # one exact image makes the mean of the per-image values infinite
+    assert im.pooled_psnr(a, b) == pytest.approx(10 * math.log10(1 / 0.005))
+
+
 def test_psnr_of_identical_images_is_inf_and_uint8_is_accepted():
     x = (rand_images(2) * 255).astype(np.uint8)
     assert im.psnr(x, x, data_range=255) == math.inf
@@ -110,13 +149,18 @@ def test_reconstruction_report():
     b = a + 0.1
     report = im.reconstruction_report(a, b[..., None])
     assert report["n"] == 4 and report["mse"] == pytest.approx(0.01) and report["psnr"] == pytest.approx(20.0)
+    assert report["pooled_psnr"] == pytest.approx(20.0)
     assert report["ssim"] == pytest.approx(1e-4 / (0.01 + 1e-4))
+    b[0] += 0.1  # errors 0.04, 0.01, 0.01, 0.01: the mean of the per-image PSNRs exceeds the pooled one
+    report = im.reconstruction_report(a, b)
+    assert report["psnr"] == pytest.approx((10 * math.log10(25) + 60) / 4)
+    assert report["pooled_psnr"] == pytest.approx(10 * math.log10(1 / 0.0175))
 
 
 # --------------------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("fn", [im.mse, im.psnr, im.ssim, im.ssim_map, im.reconstruction_report])
+@pytest.mark.parametrize("fn", [im.mse, im.psnr, im.pooled_psnr, im.ssim, im.ssim_map, im.reconstruction_report])
 def test_bad_images_raise_value_error(fn):
     a = rand_images(2)
     with pytest.raises(ValueError, match=r"same shape, got \(2, 28, 28\) and \(2, 28, 27\)"):
@@ -133,7 +177,7 @@ def test_bad_images_raise_value_error(fn):
         fn(np.full((1, 28, 28), "x"), np.full((1, 28, 28), "y"))
 
 
-@pytest.mark.parametrize("fn", [im.psnr, im.ssim, im.ssim_map, im.reconstruction_report])
+@pytest.mark.parametrize("fn", [im.psnr, im.pooled_psnr, im.ssim, im.ssim_map, im.reconstruction_report])
 @pytest.mark.parametrize("bad", [0, -1.0, math.inf, math.nan, True, "1"])
 def test_bad_data_range(fn, bad):
     a = rand_images(1)

@@ -101,6 +101,19 @@ def test_denoise_panel_scores_against_the_clean_images(digits):
         rw.denoise_panel(None, digits, 0.3)
 
 
+def test_panel_psnrs_are_pooled_over_the_digits(digits):
+    # one digit denoised exactly, the others left noisy: the mean of the per-image PSNRs would be infinite,
+    # the PSNR of the pooled MSE is finite and equals 10 log10(1 / MSE) over all the digits
+    def first_exact(noisy):
+        out = np.array(noisy)
+        out[0] = digits[0]
+        return out
+    p = rw.denoise_panel(first_exact, digits, 0.3)
+    mse = float(np.mean((p["denoised"] - digits) ** 2))
+    assert np.isfinite(p["denoised_psnr"]) and p["denoised_psnr"] == pytest.approx(10 * np.log10(1 / mse))
+    assert p["noisy_psnr"] == pytest.approx(10 * np.log10(1 / float(np.mean((p["noisy"] - digits) ** 2))))
+
+
 def test_inpaint_panel_fills_the_hole_and_keeps_the_known_pixels(decoder, digits):
     mask = rw.box_mask()
     p = rw.inpaint_panel(decoder, digits, mask, 0.1, steps=150)
@@ -108,6 +121,10 @@ def test_inpaint_panel_fills_the_hole_and_keeps_the_known_pixels(decoder, digits
     np.testing.assert_array_equal(p["inpainted"] * mask, digits * mask)  # known pixels untouched
     assert p["hole_psnr"] > p["masked_hole_psnr"] + 5  # the decoder's guess beats the blank hole
     assert p["known_error"] == pytest.approx(p["history"][-1], rel=1e-5)
+    hole = mask[..., 0] == 0
+    hole_mse = float(np.mean((p["inpainted"][:, hole] - digits[:, hole]) ** 2))
+    assert p["hole_psnr"] == pytest.approx(10 * np.log10(1 / hole_mse))  # pooled over the hole's pixels
+    assert p["masked_hole_psnr"] == pytest.approx(10 * np.log10(1 / float(np.mean(digits[:, hole] ** 2))))
     with pytest.raises(ValueError, match=r"learning_rate must be a number in \(0, 10\], got 0"):
         rw.inpaint_panel(decoder, digits, mask, 0)
     with pytest.raises(ValueError, match=r"mask must be a 28×28\(×1\) array of 0 \(unknown\) and 1 \(known\)"):
