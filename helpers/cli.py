@@ -6,7 +6,7 @@
 * ``evaluate``: score such a file with the MNIST judge (:func:`helpers.metrics.load_judge`).
 * ``train-autoencoder``: train a dense, conv or the articles' autoencoder (or a VAE) on MNIST in ``[0, 1]``
   with :class:`helpers.autoencoder.AutoencoderTrainer`, checkpointing into ``--out`` and resuming from it.
-* ``evaluate-reconstruction``: restore such a run and print the test-set MSE, PSNR and SSIM.
+* ``evaluate-reconstruction``: restore such a run and print the test-set MSE, its PSNR, the mean per-image PSNR and SSIM.
 
 Exit codes: 0 success, 1 a runtime failure (missing run or file, bad array, divergence, MNIST not found),
 2 a bad command line. Failures print one ``error: …`` line on stderr, never a traceback.
@@ -160,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("evaluate-reconstruction", help="print a trained autoencoder's test-set MSE, PSNR and SSIM",
                        description="Restore the latest checkpoint in --run, reconstruct MNIST test digits "
-                       "(in [0, 1]) and print their mean squared error, PSNR (dB) and SSIM.")
+                       "(in [0, 1]) and print their mean squared error, its PSNR (dB), the mean of the "
+                       "per-image PSNRs and SSIM.")
     r.add_argument("--run", type=Path, required=True, metavar="DIR", help="a train-autoencoder output directory")
     r.add_argument("--subset", type=test_subset_size, default=None, metavar="N",
                    help=f"use the first N MNIST test images (1 to {MNIST_TEST}; default all)")
@@ -411,8 +412,8 @@ def cmd_evaluate_reconstruction(args: argparse.Namespace) -> int:
         raise CLIError(f"cannot restore {ckpt}: {exc}") from exc
     report = reconstruction_report(xt, trainer.reconstruct(xt), data_range=1.0)
     kind = "VAE" if config.get("variational") else "autoencoder"
-    print(f"MSE {report['mse']:.5f} | PSNR {report['psnr']:.2f} dB | SSIM {report['ssim']:.4f} | n {report['n']}",
-          flush=True)
+    print(f"MSE {report['mse']:.5f} | PSNR of that MSE {report['pooled_psnr']:.2f} dB | "
+          f"mean per-image PSNR {report['psnr']:.2f} dB | SSIM {report['ssim']:.4f} | n {report['n']}", flush=True)
     print(f"{config.get('arch')} {kind}, latent {config.get('latent_dim')}, loss {config.get('loss')}, "
           f"{ckpt.name} (epoch {trainer.epoch}); MNIST test digits in [0, 1]", flush=True)
     return 0

@@ -353,7 +353,8 @@ def test_evaluate_reconstruction_prints_the_test_figures(ae_run, mnist_path):
     xt = data.load_mnist(mnist_path, scale="0-1", test_subset=40)[1][0]
     r = reconstruction_report(xt, load_autoencoder(ae_run[0]).reconstruct(xt))
     first, second = out.strip().splitlines()
-    assert first == f"MSE {r['mse']:.5f} | PSNR {r['psnr']:.2f} dB | SSIM {r['ssim']:.4f} | n 40"
+    assert first == (f"MSE {r['mse']:.5f} | PSNR of that MSE {r['pooled_psnr']:.2f} dB | "
+                     f"mean per-image PSNR {r['psnr']:.2f} dB | SSIM {r['ssim']:.4f} | n 40")
     assert "dense autoencoder, latent 4, loss bce, ckpt-00001 (epoch 1)" in second
     assert 0 < r["mse"] < 0.25 and 5 < r["psnr"] < 30 and -1 < r["ssim"] < 1
 
