@@ -23,13 +23,13 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-from helpers._keras import keras  # quietly: no TensorFlow start-up lines
 import numpy as np
 
+from helpers._keras import keras  # quietly: no TensorFlow start-up lines
 from helpers.data import make_dataset
 from helpers.validation import positive_int
 
@@ -55,7 +55,8 @@ class DivergenceError(RuntimeError):
 
 
 def _compile(fn: Callable, input_shape: tuple, variables: list) -> Callable:
-    """Compile the stateful step ``fn(batch)`` for the current Keras backend; ``variables``: every variable it reads or assigns.
+    """Compile the stateful step ``fn(batch)`` for the current Keras backend; ``variables``: every variable it
+    reads or assigns.
 
     TensorFlow: ``tf.function`` with a free batch dimension (one trace serves every batch size).
     JAX: ``jax.jit`` of a pure function of the variables' values. The step runs inside a
@@ -122,7 +123,8 @@ def check_batch_size(batch_size, strategy=None) -> int:
     batch_size = positive_int("batch_size", batch_size)
     splits = batch_splits(strategy)
     if batch_size % splits:
-        raise ValueError(f"batch_size must be divisible by the {splits} devices each batch is split over, got {batch_size}")
+        raise ValueError(f"batch_size must be divisible by the {splits} devices each batch is split over, "
+                         f"got {batch_size}")
     return splits
 
 
@@ -159,8 +161,8 @@ def _check_strategy(strategy, models: tuple):
     for model in models:
         outside = [v.path for v in model.variables if not strategy.extended.variable_created_in_scope(v.value)]
         if outside:
-            raise ValueError(f"model {model.name!r} was built outside the strategy's scope (e.g. variable {outside[0]}); "
-                             "build the models inside `with strategy.scope():`")
+            raise ValueError(f"model {model.name!r} was built outside the strategy's scope "
+                             f"(e.g. variable {outside[0]}); build the models inside `with strategy.scope():`")
         for layer in model._flatten_layers(include_self=False):
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.synchronized = True
@@ -249,7 +251,7 @@ def _jax_values_and_grads(loss_fn: Callable, variable_lists: list[list]) -> tupl
             v.assign(value)  # recorded by the enclosing StatelessScope
     grads, start = [], 0
     for i, variables in enumerate(variable_lists):
-        cotangent = tuple(jnp.ones_like(l) if j == i else jnp.zeros_like(l) for j, l in enumerate(losses))
+        cotangent = tuple(jnp.ones_like(loss) if j == i else jnp.zeros_like(loss) for j, loss in enumerate(losses))
         (all_grads,) = pullback(cotangent)
         grads.append(all_grads[start:start + len(variables)])
         start += len(variables)
@@ -335,7 +337,8 @@ def sample(generator: keras.Model, n: int = GRID_SIZE, seed: int = 0, batch_size
 def generate(generator: keras.Model, z, batch_size: int = 1024) -> np.ndarray:
     """Run ``generator`` (inference mode) on the latent vectors ``z``; uint8 ``(len(z), 28, 28)``."""
     z = np.asarray(z, dtype=np.float32)
-    out = [keras.ops.convert_to_numpy(generator(z[i:i + batch_size], training=False)) for i in range(0, len(z), batch_size)]
+    out = [keras.ops.convert_to_numpy(generator(z[i:i + batch_size], training=False))
+           for i in range(0, len(z), batch_size)]
     return to_uint8(np.concatenate(out))
 
 
@@ -387,16 +390,18 @@ class SampleGrid:
     def __init__(self):
         self.grids: dict[int, np.ndarray] = {}
 
-    def __call__(self, trainer: "GANTrainer", log: dict) -> None:
+    def __call__(self, trainer: GANTrainer, log: dict) -> None:
         self.grids[log["epoch"]] = trainer.sample_grid()
 
 
 class GANTrainer:
     """Trains ``generator`` against ``discriminator`` with separate Adam optimizers (2e-4, β₁ 0.5 by default).
 
-    ``update="simultaneous"`` (default, TensorFlow's tutorial): one forward pass, both players step
-    on the same noise. ``"alternating"``: D steps, then G steps against the updated D on fresh noise
-    (one more forward/backward pass, so slower).
+    ``update="simultaneous"`` (default, TensorFlow's tutorial): both players' gradients are computed
+    at the same point, from one forward pass, then both are applied. ``"alternating"``: D steps first,
+    then G's gradient is computed through the **updated** D, on the same fakes (as PyTorch's DCGAN
+    example does): G runs once per step either way, D once more on the fakes, so an alternating step
+    costs only that extra pass of D more than a simultaneous one.
 
     ``ema``: keep an exponential moving average of the generator's weights with this decay (e.g.
     0.999), updated after every generator step (with the usual warm-up ``min(ema, (1+t)/(10+t))``
@@ -447,13 +452,16 @@ class GANTrainer:
             if self.ema is not None:
                 self.ema_generator = keras.models.clone_model(generator)
                 self.ema_generator.set_weights(generator.get_weights())
-            self.g_optimizer = g_optimizer or keras.optimizers.Adam(_check_rate("g_learning_rate", g_learning_rate), beta_1=beta_1)
-            self.d_optimizer = d_optimizer or keras.optimizers.Adam(_check_rate("d_learning_rate", d_learning_rate), beta_1=beta_1)
+            self.g_optimizer = g_optimizer or keras.optimizers.Adam(
+                _check_rate("g_learning_rate", g_learning_rate), beta_1=beta_1)
+            self.d_optimizer = d_optimizer or keras.optimizers.Adam(
+                _check_rate("d_learning_rate", d_learning_rate), beta_1=beta_1)
             self.g_optimizer.build(generator.trainable_variables)
             self.d_optimizer.build(discriminator.trainable_variables)
             self._noise_seed = keras.random.SeedGenerator(self.seed)
         #: the fixed noise behind :meth:`sample_grid` (same every epoch, so grids compare).
-        self.fixed_noise = np.random.default_rng(self.seed).standard_normal((GRID_SIZE, self.latent_dim)).astype(np.float32)
+        self.fixed_noise = np.random.default_rng(self.seed).standard_normal(
+            (GRID_SIZE, self.latent_dim)).astype(np.float32)
         self.epoch = 0
         self.step = 0
         self._image_shape = tuple(discriminator.inputs[0].shape[1:])
@@ -468,11 +476,8 @@ class GANTrainer:
         z = keras.random.normal((batch, self.latent_dim), seed=self._noise_seed)
         if not update_generator:
             return _replicated(self.strategy, self._step_d, (real, z))
-        if self.update == "simultaneous":
-            out = _replicated(self.strategy, self._step_both, (real, z))
-        else:  # the second draw comes next from the same generator of noise: the same numbers as drawn after D's step
-            z2 = keras.random.normal((batch, self.latent_dim), seed=self._noise_seed)
-            out = _replicated(self.strategy, self._step_alternating, (real, z, z2))
+        step = self._step_both if self.update == "simultaneous" else self._step_alternating
+        out = _replicated(self.strategy, step, (real, z))
         self._update_ema()
         return out
 
@@ -501,17 +506,26 @@ class GANTrainer:
         self.g_optimizer.apply_gradients(zip(g_grads, G.trainable_variables))
         return {"d_loss": d_loss, "g_loss": g_loss}
 
-    def _step_alternating(self, real, z, z2):
-        """D moves first, then G answers the updated D with fresh noise ``z2``."""
+    def _step_alternating(self, real, z):
+        """D moves first; G's gradient is then taken through the updated D, on the same fakes G(z).
+
+        One pass of G: the fakes are made once, under the generator's gradient; D steps on them held
+        fixed (``stop_gradient``), then D's new weights judge them again and G's gradient flows back
+        through that second pass of D into the first pass of G.
+        """
         G, D = self.generator, self.discriminator
-        d_out = self._step_d(real, z)
 
         def g_loss_fn():
-            return (generator_loss(D(G(z2, training=True), training=True)),)
+            fake = G(z, training=True)
+            held = keras.ops.stop_gradient(fake)  # D's step treats the fakes as data
+            (d_loss,), (d_grads,) = _values_and_grads(
+                lambda: (discriminator_loss(D(real, training=True), D(held, training=True)),), [D.trainable_variables])
+            self.d_optimizer.apply_gradients(zip(d_grads, D.trainable_variables))
+            return generator_loss(D(fake, training=True)), d_loss  # D has moved: alternating
 
-        (g_loss,), (g_grads,) = _values_and_grads(g_loss_fn, [G.trainable_variables])
+        (g_loss, d_loss), (g_grads,) = _values_and_grads(g_loss_fn, [G.trainable_variables])
         self.g_optimizer.apply_gradients(zip(g_grads, G.trainable_variables))
-        return {**d_out, "g_loss": g_loss}
+        return {"d_loss": d_loss, "g_loss": g_loss}
 
     def _update_ema(self) -> None:
         """Move the averaged generator towards the current one (all weights, BatchNorm statistics included)."""
@@ -534,7 +548,8 @@ class GANTrainer:
             raise ValueError(f"update must be one of {', '.join(UPDATES)}, got {self.update!r}")
         key = (bool(update_generator), self.update)  # each variant is traced once, on first use
         if key not in self._compiled:
-            self._compiled[key] = _compile(lambda real: self._train_step(real, key[0]), self._image_shape, self._state_variables())
+            self._compiled[key] = _compile(
+                lambda real: self._train_step(real, key[0]), self._image_shape, self._state_variables())
         real = keras.ops.reshape(keras.ops.cast(real, "float32"), (-1, *self._image_shape))
         _check_split(int(real.shape[0]), batch_splits(self.strategy))
         out = self._compiled[key](real)
@@ -668,7 +683,7 @@ class GANTrainer:
         keep_last: int | None = 3,
         resume: bool = True,
         time_budget_s: float | None = None,
-        callbacks: list[Callable[["GANTrainer", dict], None]] | None = None,
+        callbacks: list[Callable[[GANTrainer, dict], None]] | None = None,
         verbose: bool = True,
     ) -> TrainResult:
         """Train until ``epochs`` epochs are done in total (counting any resumed ones); see the module doc.
@@ -700,7 +715,8 @@ class GANTrainer:
                 result.checkpoint = ckpt
                 _say(verbose, f"resumed from {ckpt.name} (epoch {self.epoch}, step {self.step})")
         # a resumed run shuffles on from a new seed rather than replaying the first epochs' order
-        dataset = self._as_dataset(data, batch_size, shuffle_seed=self.seed + 7919 * self.epoch, drop_remainder=splits > 1)
+        dataset = self._as_dataset(
+            data, batch_size, shuffle_seed=self.seed + 7919 * self.epoch, drop_remainder=splits > 1)
 
         start = time.perf_counter()
         images_total = 0
@@ -727,7 +743,8 @@ class GANTrainer:
                 n_steps += 1
                 n_images += int(batch.shape[0])
             if n_steps == 0:
-                raise ValueError("the dataset produced no batches (is batch_size larger than the data with drop_remainder?)")
+                raise ValueError("the dataset produced no batches "
+                                 "(is batch_size larger than the data with drop_remainder?)")
             self.epoch += 1
             seconds = time.perf_counter() - t0
             images_total += n_images
@@ -808,12 +825,14 @@ def train_gan(
 ) -> tuple[GANTrainer, TrainResult]:
     """Build ``arch`` with :func:`helpers.models.build_gan`, train it on ``data`` and return (trainer, result).
 
-    ``trainer_kwargs`` go to :class:`GANTrainer` (learning rates, ``update``, ``ema``); the rest to :meth:`GANTrainer.fit`.
+    ``trainer_kwargs`` go to :class:`GANTrainer` (learning rates, ``update``, ``ema``); the rest to
+    :meth:`GANTrainer.fit`.
     """
     from helpers.models import build_gan
 
     if data is None:
-        raise ValueError("data must be images in [-1, 1] (e.g. load_mnist(scale='-1-1')[0][0]) or a tf.data dataset, got None")
+        raise ValueError("data must be images in [-1, 1] (e.g. load_mnist(scale='-1-1')[0][0]) "
+                         "or a tf.data dataset, got None")
     keras.utils.set_random_seed(seed)
     g, d = build_gan(arch, latent_dim)
     trainer = GANTrainer(g, d, seed=seed, **(trainer_kwargs or {}))

@@ -161,7 +161,7 @@ def test_full_step_updates_both_models_and_returns_finite_losses(trainer, update
     assert int(trainer.g_optimizer.iterations) == 1 and int(trainer.d_optimizer.iterations) == 1
 
 
-def test_compiled_alternating_step_draws_fresh_noise_for_the_generator(trainer):
+def test_compiled_alternating_step_draws_one_noise_batch_like_the_simultaneous_one(trainer):
     state = lambda: keras.ops.convert_to_numpy(trainer._noise_seed.state).copy()  # noqa: E731
     s0 = state()
     trainer.train_step(images(BATCH))
@@ -170,12 +170,32 @@ def test_compiled_alternating_step_draws_fresh_noise_for_the_generator(trainer):
     try:
         s1 = state()
         trainer.train_step(images(BATCH))
-        assert np.array_equal(state() - s1, 2 * one_draw) and one_draw.any()
+        assert np.array_equal(state() - s1, one_draw) and one_draw.any()  # the same fakes serve both players
         trainer.update = "bogus"
         with pytest.raises(ValueError, match=r"update must be one of simultaneous, alternating, got 'bogus'"):
             trainer.train_step(images(BATCH))
     finally:
         trainer.update = "simultaneous"
+
+
+def test_alternating_step_takes_the_generators_gradient_through_the_updated_discriminator():
+    """D's loss comes from the initial models; G's loss from the same fakes judged by D *after* its step."""
+    g, d = small_gan()
+    g0, d0 = keras.models.clone_model(g), keras.models.clone_model(d)
+    g0.set_weights(g.get_weights())
+    d0.set_weights(d.get_weights())
+    tr = GANTrainer(g, d, seed=5, update="alternating", d_learning_rate=0.05)  # a large D step: its effect is visible
+    z = keras.ops.convert_to_numpy(keras.random.normal((BATCH, 8), seed=keras.random.SeedGenerator(5)))
+    real = images(BATCH)
+    fake = g0(z, training=True)
+    expect_d = float(training.discriminator_loss(d0(real, training=True), d0(fake, training=True)))
+    out = tr.train_step(real)
+    through_new_d = float(training.generator_loss(tr.discriminator(fake, training=True)))
+    through_old_d = float(training.generator_loss(d0(fake, training=True)))
+    assert abs(through_new_d - through_old_d) > 1e-2  # the test can tell the two apart
+    assert out["d_loss"] == pytest.approx(expect_d, rel=1e-4)
+    assert out["g_loss"] == pytest.approx(through_new_d, rel=1e-4)
+    assert not any(np.array_equal(a, b) for a, b in zip(g.get_weights()[:1], g0.get_weights()[:1]))  # G stepped
 
 
 def test_simultaneous_step_uses_one_forward_pass_for_both_losses():
@@ -197,7 +217,8 @@ def test_unknown_update_rule_is_named():
 
 
 def test_strategy_is_a_tf_distribute_strategy_on_tensorflow_only():
-    """Multi-device training: a tf.distribute.Strategy on TensorFlow, a Keras distribution on JAX (tests/test_distribution.py)."""
+    """Multi-device training: a tf.distribute.Strategy on TensorFlow, a Keras distribution on JAX
+    (tests/test_distribution.py)."""
     if keras.backend.backend() == "tensorflow":
         with pytest.raises(TypeError, match=r"strategy must be a tf.distribute.Strategy .*got str"):
             GANTrainer(*small_gan(), strategy="mirrored")
@@ -220,8 +241,8 @@ class _Spy:
         return getattr(self.model, name)
 
 
-@pytest.mark.parametrize("update,calls", [("simultaneous", 1), ("alternating", 2)])
-def test_noise_batch_follows_the_smaller_last_batch(trainer, update, calls):
+@pytest.mark.parametrize("update", ["simultaneous", "alternating"])
+def test_noise_batch_follows_the_smaller_last_batch(trainer, update):
     trainer.update = update
     spy = _Spy(trainer.generator)
     trainer.generator = spy
@@ -240,7 +261,7 @@ def test_noise_batch_follows_the_smaller_last_batch(trainer, update, calls):
         trainer.generator = spy.model
         trainer._compiled.clear()
         trainer.update = "simultaneous"
-    assert spy.sizes == [BATCH] * calls + [7] * calls  # alternating draws one noise batch for D, one for G
+    assert spy.sizes == [BATCH, 7]  # one pass of G per step, in either scheme
 
 
 # --------------------------------------------------------------------------- fit, checkpoints, resume
@@ -278,12 +299,14 @@ def test_fit_accepts_a_tf_data_dataset_with_labels(trainer):
 
 @pytest.mark.parametrize("kwargs,exc,match", [
     ({"epochs": 0}, ValueError, r"epochs must be a positive integer, got 0"),
-    ({"checkpoint_every": 0, "out_dir": "x"}, ValueError, r"checkpoint_every must be a positive integer \(or None\), got 0"),
+    ({"checkpoint_every": 0, "out_dir": "x"}, ValueError,
+     r"checkpoint_every must be a positive integer \(or None\), got 0"),
     ({"checkpoint_every": 2}, ValueError, r"checkpoint_every needs out_dir"),
     ({"keep_last": 0}, ValueError, r"keep_last must be a positive integer \(or None\), got 0"),
     ({"time_budget_s": -1}, ValueError, r"time_budget_s must be > 0 seconds \(or None\), got -1"),
     ({"data": np.zeros((4, 28, 28), np.uint8)}, ValueError, r"floats in \[-1, 1\], got uint8"),
-    ({"data": np.zeros((4, 32, 32), np.float32)}, ValueError, r"shape \(n, 28, 28\) or \(n, 28, 28, 1\), got \(4, 32, 32\)"),
+    ({"data": np.zeros((4, 32, 32), np.float32)}, ValueError,
+     r"shape \(n, 28, 28\) or \(n, 28, 28, 1\), got \(4, 32, 32\)"),
     ({"data": [[0.0]]}, TypeError, r"NumPy array of images or a tf.data.Dataset, got list"),
 ])
 def test_fit_bad_arguments(trainer, kwargs, exc, match):
@@ -294,7 +317,8 @@ def test_fit_bad_arguments(trainer, kwargs, exc, match):
 
 
 def test_final_epoch_is_checkpointed_even_off_the_period(trainer, tmp_path):
-    result = trainer.fit(images(), 3, batch_size=BATCH, out_dir=tmp_path, checkpoint_every=2, keep_last=None, verbose=False)
+    result = trainer.fit(images(), 3, batch_size=BATCH, out_dir=tmp_path, checkpoint_every=2, keep_last=None,
+                         verbose=False)
     ckpts = training.list_checkpoints(tmp_path)
     assert [p.name for p in ckpts] == ["ckpt-00002", "ckpt-00003"]
     assert result.checkpoint == ckpts[-1] == training.latest_checkpoint(tmp_path)
@@ -350,7 +374,8 @@ def test_restore_refuses_other_models_and_incomplete_folders(trainer, tmp_path):
     assert training.latest_checkpoint(tmp_path) == ckpt
     with pytest.raises(FileNotFoundError, match=r"ckpt-00009 is not a complete checkpoint"):
         trainer.restore(tmp_path / "ckpt-00009")
-    assert training.latest_checkpoint(tmp_path / "missing") is None and training.list_checkpoints(tmp_path / "missing") == []
+    assert training.latest_checkpoint(tmp_path / "missing") is None
+    assert training.list_checkpoints(tmp_path / "missing") == []
 
 
 def test_crash_while_saving_leaves_no_partial_checkpoint(trainer, tmp_path, monkeypatch):
@@ -410,7 +435,8 @@ def test_train_gan_builds_and_trains(tmp_path, monkeypatch):
         return small_gan()
 
     monkeypatch.setattr(models, "build_gan", small_build_gan)
-    tr, result = training.train_gan("mlp", images(64), 1, latent_dim=8, batch_size=BATCH, verbose=False, out_dir=tmp_path)
+    tr, result = training.train_gan("mlp", images(64), 1, latent_dim=8, batch_size=BATCH, verbose=False,
+                                    out_dir=tmp_path)
     assert asked == [("mlp", 8)] and tr.latent_dim == 8
     assert result.steps == 2 and result.checkpoint.name == "ckpt-00001"
     assert os.path.isfile(result.checkpoint / "generator.weights.h5")
@@ -483,7 +509,9 @@ def test_checkpoint_keeps_the_dropout_layers_random_state(tmp_path):
     assert all(np.array_equal(keras.ops.convert_to_numpy(v), s) for v, s in zip(states, saved))
 
 
-def test_resume_shuffles_from_a_new_seed_and_names_the_checkpoint_without_its_folder(trainer, tmp_path, monkeypatch, capsys):
+def test_resume_shuffles_from_a_new_seed_and_names_the_checkpoint_without_its_folder(
+    trainer, tmp_path, monkeypatch, capsys
+):
     seeds = []
     real_make = training.make_dataset
 
@@ -536,6 +564,7 @@ def test_compile_step_needs_trainable_weights():
 def test_compile_step_takes_batches_from_tf_data():
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
-    step = training.compile_step(lambda b: keras.ops.mean(keras.ops.square(model(b))), [model], keras.optimizers.SGD(0.01))
+    step = training.compile_step(
+        lambda b: keras.ops.mean(keras.ops.square(model(b))), [model], keras.optimizers.SGD(0.01))
     batch = next(iter(data.make_dataset(images(16)[..., None], batch_size=16, seed=0)))   # a tf.Tensor
     assert math.isfinite(float(step(batch)))
