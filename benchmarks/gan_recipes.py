@@ -56,7 +56,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", nargs="+", choices=sorted(RECIPES), default=["article", "ours"])
     parser.add_argument("--epochs", type=int, default=50, help="epochs per recipe (default 50)")
-    parser.add_argument("--time-budget", type=float, default=None, help="minutes per recipe (stop after the epoch that crosses it)")
+    parser.add_argument("--time-budget", type=float, default=None,
+                        help="minutes per recipe (stop after the epoch that crosses it)")
     parser.add_argument("--subset", type=int, default=None, help="training images (default all 60000)")
     parser.add_argument("--n", type=int, default=10_000, help="samples judged (default 10000)")
     parser.add_argument("--seed", type=int, default=0)

@@ -45,8 +45,10 @@ def make_step(variant: str, batch_size: int, latent_dim: int = 100):
             else:
                 real_out, fake_out = discriminator(images, training=True), discriminator(fake, training=True)
             gen_loss = cross_entropy(tf.ones_like(fake_out), fake_out)
-            disc_loss = cross_entropy(tf.ones_like(real_out), real_out) + cross_entropy(tf.zeros_like(fake_out), fake_out)
-        g_opt.apply_gradients(zip(gen_tape.gradient(gen_loss, generator.trainable_variables), generator.trainable_variables))
+            disc_loss = (cross_entropy(tf.ones_like(real_out), real_out)
+                         + cross_entropy(tf.zeros_like(fake_out), fake_out))
+        g_opt.apply_gradients(zip(gen_tape.gradient(gen_loss, generator.trainable_variables),
+                                  generator.trainable_variables))
         d_opt.apply_gradients(zip(disc_tape.gradient(disc_loss, discriminator.trainable_variables),
                                   discriminator.trainable_variables))
         return gen_loss

@@ -43,7 +43,8 @@ def tutorial_step(tf, keras, generator, discriminator, batch_size: int, latent_d
             gen_loss = cross_entropy(tf.ones_like(fake_output), fake_output)
             disc_loss = (cross_entropy(tf.ones_like(real_output), real_output)
                          + cross_entropy(tf.zeros_like(fake_output), fake_output))
-        g_opt.apply_gradients(zip(gen_tape.gradient(gen_loss, generator.trainable_variables), generator.trainable_variables))
+        g_opt.apply_gradients(zip(gen_tape.gradient(gen_loss, generator.trainable_variables),
+                                  generator.trainable_variables))
         d_opt.apply_gradients(zip(disc_tape.gradient(disc_loss, discriminator.trainable_variables),
                                   discriminator.trainable_variables))
         return gen_loss, disc_loss

@@ -119,7 +119,8 @@ def parts(events: list, poll_ms: float) -> dict | None:
 
 
 def measure_notebook(pages: dict, servers: dict, name: str, moves: int) -> dict[str, dict[str, list[dict]]]:
-    """Open and run notebook ``name`` on every path's page; per path and slider label ("explorer.slider"), each move's timings.
+    """Open and run notebook ``name`` on every path's page; per path and slider label ("explorer.slider"),
+    each move's timings.
 
     The paths' pages take turns move by move (old, new, old, new, ...), so both see the same machine load.
     """
@@ -165,7 +166,8 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=6, help="key presses per slider (default 6)")
     parser.add_argument("--paths", default="old,new", help="comma-separated, of: old, new (default both)")
     parser.add_argument("--no-floor", dest="floor", action="store_false",
-                        help="skip the floor: bare slider → image boxes (0.x a 2x2 PNG, 1.x a figure-sized one), no redraw")
+                        help="skip the floor: bare slider → image boxes (0.x a 2x2 PNG, 1.x a figure-sized one), "
+                             "no redraw")
     parser.add_argument("notebooks", nargs="*", help="notebook file names (default: every one with a widget)")
     args = parser.parse_args()
     paths = [p for p in args.paths.split(",") if p]

@@ -25,11 +25,11 @@ import time
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import matplotlib  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+import matplotlib
+import numpy as np
+from PIL import Image
 
-from helpers import widgets  # noqa: E402
+from helpers import widgets
 
 #: per view: the slider moves to replay (each dict is the full set of changed values for one move)
 MOVES = {
@@ -72,7 +72,8 @@ def scene_parts(cache: widgets.SceneCache, values) -> tuple[float, float, float,
     t2 = time.perf_counter()
     widgets.encode_png(rgba)
     t3 = time.perf_counter()
-    return (t3 - start) * 1000, (t1 - start) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000, (time.process_time() - cpu) * 1000
+    return ((t3 - start) * 1000, (t1 - start) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000,
+            (time.process_time() - cpu) * 1000)
 
 
 def row(name: str, times: list[float], cpu: list[float] | None = None) -> str:

@@ -5,6 +5,6 @@ The notebooks in ``notebooks/`` tell the story; this package holds the plumbing 
 
 __version__ = "0.1.0"
 
-from . import dependencies as _dependencies  # noqa: E402
+from . import dependencies as _dependencies
 
 _dependencies.check()  # names a missing or unsuitable package at import (Colab installs helpers without deps)

@@ -13,6 +13,6 @@ from helpers.config import import_tensorflow
 if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
     import_tensorflow()
 
-import keras  # noqa: E402
+import keras
 
 __all__ = ["keras"]

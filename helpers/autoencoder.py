@@ -23,10 +23,12 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from helpers._keras import keras  # quietly: no TensorFlow start-up lines
+from helpers._keras import keras  # quietly: no TensorFlow start-up lines; before `from keras import`
+
+# isort: split
 import numpy as np
 from keras import layers
 
@@ -76,7 +78,9 @@ def _check_hidden(hidden) -> tuple[int, ...]:
     return hidden
 
 
-def build_dense_encoder(latent_dim: int = 32, hidden: tuple[int, ...] = (512, 256), variational: bool = False) -> keras.Model:
+def build_dense_encoder(
+    latent_dim: int = 32, hidden: tuple[int, ...] = (512, 256), variational: bool = False
+) -> keras.Model:
     """Dense encoder 784 → hidden (ReLU) → ``latent_dim`` (a VAE's: two heads, ``z_mean`` and ``z_log_var``)."""
     latent_dim = positive_int("latent_dim", latent_dim)
     hidden = _check_hidden(hidden)
@@ -91,7 +95,9 @@ def build_dense_encoder(latent_dim: int = 32, hidden: tuple[int, ...] = (512, 25
     return keras.Model(img, out, name="dense_vae_encoder" if variational else "dense_encoder")
 
 
-def build_dense_decoder(latent_dim: int = 32, hidden: tuple[int, ...] = (256, 512), name: str = "dense_decoder") -> keras.Model:
+def build_dense_decoder(
+    latent_dim: int = 32, hidden: tuple[int, ...] = (256, 512), name: str = "dense_decoder"
+) -> keras.Model:
     """Dense decoder ``latent_dim`` → hidden (ReLU) → 784 sigmoid → 28×28×1 in ``[0, 1]``."""
     latent_dim = positive_int("latent_dim", latent_dim)
     hidden = _check_hidden(hidden)
@@ -141,7 +147,9 @@ def build_conv_decoder(latent_dim: int = 32) -> keras.Model:
     return keras.Model(z, x, name="conv_decoder")
 
 
-def build_autoencoder(arch: str = "conv", latent_dim: int = 32, variational: bool = False) -> tuple[keras.Model, keras.Model]:
+def build_autoencoder(
+    arch: str = "conv", latent_dim: int = 32, variational: bool = False
+) -> tuple[keras.Model, keras.Model]:
     """Return ``(encoder, decoder)`` for ``arch`` in ``("dense", "conv", "article")``; a VAE when ``variational``."""
     if arch == "conv":
         return build_conv_encoder(latent_dim, variational), build_conv_decoder(latent_dim)
@@ -162,7 +170,8 @@ def _check_loss(loss: str) -> str:
 
 
 def reconstruction_loss(x, x_hat, loss: str = "l2"):
-    """``"l2"`` (squared error), ``"l1"`` (absolute error) or ``"bce"`` (binary cross-entropy), summed over pixels, batch mean."""
+    """``"l2"`` (squared error), ``"l1"`` (absolute error) or ``"bce"`` (binary cross-entropy),
+    summed over pixels, batch mean."""
     _check_loss(loss)
     ops = keras.ops
     x = ops.reshape(ops.cast(x, "float32"), (-1, _PIXELS))
@@ -203,7 +212,8 @@ def _as_float_images(name: str, x) -> np.ndarray:
     x = x.astype(np.float32)
     lo, hi = float(x.min()), float(x.max())
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo < -1e-3 or hi > 1.0 + 1e-3:
-        raise ValueError(f"{name} must be floats in [0, 1] (load_mnist(scale='0-1')), got values from {lo:.4g} to {hi:.4g}")
+        raise ValueError(f"{name} must be floats in [0, 1] (load_mnist(scale='0-1')), "
+                         f"got values from {lo:.4g} to {hi:.4g}")
     return x
 
 
@@ -286,7 +296,8 @@ class AutoencoderTrainer:
             x_in = ops.clip(x + draws["noise"], 0.0, 1.0)
         if self.variational:
             z_mean, z_log_var = self.encoder(x_in, training=training)
-            z = z_mean + ops.exp(0.5 * z_log_var) * draws["eps"]  # the reparameterisation: z is differentiable in μ and σ
+            # the reparameterisation: z is differentiable in μ and σ
+            z = z_mean + ops.exp(0.5 * z_log_var) * draws["eps"]
             kl = kl_divergence(z_mean, z_log_var)
         else:
             z = self.encoder(x_in, training=training)
@@ -355,7 +366,8 @@ class AutoencoderTrainer:
         return self.decode(z)
 
     def evaluate(self, x, batch_size: int = 1000) -> dict[str, float]:
-        """The loss terms on images ``x`` without updating (with one draw of a VAE's z and of the denoiser's noise); floats."""
+        """The loss terms on images ``x`` without updating (with one draw of a VAE's z and of the denoiser's noise);
+        floats."""
         x = _as_float_images("images", x)
         sums = np.zeros(3)
         for i in range(0, len(x), batch_size):
@@ -413,7 +425,9 @@ class AutoencoderTrainer:
         saved, mine = state.get("config", {}), self.config()
         for key in ("encoder", "decoder", "latent_dim", "variational"):
             if key in saved and saved[key] != mine[key]:
-                raise ValueError(f"checkpoint {checkpoint} holds {key}={saved[key]!r}, but this trainer has {mine[key]!r}")
+                raise ValueError(
+                    f"checkpoint {checkpoint} holds {key}={saved[key]!r}, but this trainer has {mine[key]!r}"
+                )
         self.encoder.load_weights(checkpoint / "encoder.weights.h5")
         self.decoder.load_weights(checkpoint / "decoder.weights.h5")
         opt_path = checkpoint / "optimizer.npz"
@@ -461,7 +475,8 @@ class AutoencoderTrainer:
         elif hasattr(data, "element_spec") and hasattr(data, "__iter__"):
             dataset = data
         else:
-            raise TypeError(f"data must be a NumPy array of images in [0, 1] or a tf.data.Dataset, got {type(data).__name__}")
+            raise TypeError("data must be a NumPy array of images in [0, 1] or a tf.data.Dataset, "
+                            f"got {type(data).__name__}")
 
         keys = ("epoch", "step", "loss", "reconstruction", "kl", "seconds", "images_per_s")
         result = AutoencoderResult(history={k: [] for k in keys})
@@ -535,7 +550,8 @@ def train_autoencoder(
 ) -> tuple[AutoencoderTrainer, AutoencoderResult]:
     """Build ``arch`` (seeded), train it on ``data`` (images in [0, 1]) and return ``(trainer, result)``."""
     if data is None:
-        raise ValueError("data must be images in [0, 1] (e.g. load_mnist(scale='0-1')[0][0]) or a tf.data dataset, got None")
+        raise ValueError("data must be images in [0, 1] (e.g. load_mnist(scale='0-1')[0][0]) or a tf.data dataset, "
+                         "got None")
     _check_loss(loss)
     keras.utils.set_random_seed(seed)
     encoder, decoder = build_autoencoder(arch, latent_dim, variational)

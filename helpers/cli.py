@@ -6,7 +6,8 @@
 * ``evaluate``: score such a file with the MNIST judge (:func:`helpers.metrics.load_judge`).
 * ``train-autoencoder``: train a dense, conv or the articles' autoencoder (or a VAE) on MNIST in ``[0, 1]``
   with :class:`helpers.autoencoder.AutoencoderTrainer`, checkpointing into ``--out`` and resuming from it.
-* ``evaluate-reconstruction``: restore such a run and print the test-set MSE, its PSNR, the mean per-image PSNR and SSIM.
+* ``evaluate-reconstruction``: restore such a run and print the test-set MSE, its PSNR, the mean per-image PSNR
+  and SSIM.
 
 Exit codes: 0 success, 1 a runtime failure (missing run or file, bad array, divergence, MNIST not found),
 2 a bad command line. Failures print one ``error: …`` line on stderr, never a traceback.
@@ -18,8 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -193,13 +194,16 @@ def checkpoint_arch(checkpoint: Path) -> tuple[str, int]:
     try:
         config = json.loads((checkpoint / STATE_FILE).read_text())["config"]
         if config.get("kind") == "autoencoder":
-            raise CLIError(f"checkpoint {checkpoint} holds an autoencoder, not a GAN (see '{PROG} evaluate-reconstruction')")
+            raise CLIError(
+                f"checkpoint {checkpoint} holds an autoencoder, not a GAN (see '{PROG} evaluate-reconstruction')"
+            )
         name, latent = str(config["generator"]), int(config.get("latent_dim", 100))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CLIError(f"checkpoint {checkpoint} has an unreadable {STATE_FILE} ({type(exc).__name__}: {exc})") from exc
     arch = name.removesuffix("_generator")
     if arch not in ARCHS:
-        raise CLIError(f"checkpoint {checkpoint} holds generator {name!r}, not one of {', '.join(a + '_generator' for a in ARCHS)}")
+        known = ", ".join(a + "_generator" for a in ARCHS)
+        raise CLIError(f"checkpoint {checkpoint} holds generator {name!r}, not one of {known}")
     return arch, latent
 
 
@@ -272,7 +276,8 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
     keras.utils.set_random_seed(args.seed)
     g, d = build_gan(args.arch, latent)
     batch_size = args.batch_size or DEFAULT_BATCH[args.arch]
-    trainer = GANTrainer(g, d, g_learning_rate=args.lr_g, d_learning_rate=args.lr_d, ema=args.ema or None, seed=args.seed)
+    trainer = GANTrainer(g, d, g_learning_rate=args.lr_g, d_learning_rate=args.lr_d, ema=args.ema or None,
+                         seed=args.seed)
     _err(f"training {args.arch} GAN on {len(x)} MNIST images to epoch {args.epochs}, batch {batch_size}, "
          f"lr_g {args.lr_g:g}, lr_d {args.lr_d:g}, ema {args.ema or 'none'}"
          + (f", budget {args.time_budget:g} min" if args.time_budget else ""))

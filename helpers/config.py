@@ -75,7 +75,7 @@ def seed_everything(seed: int = 0, deterministic: bool = True) -> int:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 -- seeding NumPy's legacy global state is this function's job
     os.environ["PYTHONHASHSEED"] = str(seed)
     import keras
 
@@ -149,8 +149,10 @@ def setup(seed: int = 0) -> Profile:
     seed_everything(seed)
     prof = profile()
     lines = [
-        f"Python {platform.python_version()} | NumPy {np.__version__} | "
-        f"Keras {keras.__version__} ({keras.backend.backend()} backend) | matplotlib {matplotlib.__version__}",
+        (
+            f"Python {platform.python_version()} | NumPy {np.__version__} | "
+            f"Keras {keras.__version__} ({keras.backend.backend()} backend) | matplotlib {matplotlib.__version__}"
+        ),
     ]
     if keras.backend.backend() == "tensorflow":
         tf = import_tensorflow()

@@ -32,8 +32,8 @@ Methods (:data:`METHODS`):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
@@ -351,11 +351,15 @@ def _small(x: float) -> str:
 
 
 def format_table(rows: list[dict]) -> str:
-    """The rows of :func:`results_table` as aligned text (6 significant digits, '< 1e-09' below; 'n/a' where undefined)."""
-    lines = [f"{'method':16s} {'n_d':>3s} {'converges':>9s} {'|z_0|':>9s} {'|z_N|':>12s} {'late |theta|':>12s} {'rho':>9s}"]
+    """The rows of :func:`results_table` as aligned text (6 significant digits, '< 1e-09' below;
+    'n/a' where undefined)."""
+    header = (f"{'method':16s} {'n_d':>3s} {'converges':>9s} {'|z_0|':>9s} {'|z_N|':>12s} "
+              f"{'late |theta|':>12s} {'rho':>9s}")
+    lines = [header]
     for r in rows:
         rho = "n/a" if np.isnan(r["spectral_radius"]) else f"{r['spectral_radius']:.6f}"
-        lines.append(f"{r['method']:16s} {r['n_d']:3d} {'yes' if r['converges'] else 'no':>9s} {r['start_distance']:9.6f} "
+        lines.append(f"{r['method']:16s} {r['n_d']:3d} {'yes' if r['converges'] else 'no':>9s} "
+                     f"{r['start_distance']:9.6f} "
                      f"{_small(r['final_distance']):>12s} {_small(r['late_theta']):>12s} {rho:>9s}")
     return "\n".join(lines)
 
@@ -414,7 +418,8 @@ def dirac_view(method: str = "r1", h: float = 0.5, gamma: float = 0.3, mode: str
 
 
 def dirac_explorer():
-    """Sliders for the step η (``h``) and γ, and menus for the method and how the players take turns, over :func:`dirac_view`."""
+    """Sliders for the step η (``h``) and γ, and menus for the method and how the players take turns,
+    over :func:`dirac_view`."""
     import ipywidgets as W
 
     from .widgets import Explorer

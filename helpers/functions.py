@@ -8,7 +8,7 @@ the strong convexity) are attributes where they exist.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -79,8 +79,9 @@ class Quadratic(Objective):
         return float(self.eigenvalues[-1] / self.eigenvalues[0]) if self.eigenvalues[0] > 0 else float("inf")
 
     @classmethod
-    def with_condition(cls, condition: float, angle: float = 0.0, scale: float = 1.0) -> "Quadratic":
-        """A 2-D convex quadratic with eigenvalues ``scale`` and ``scale·condition``, axes rotated by ``angle`` radians."""
+    def with_condition(cls, condition: float, angle: float = 0.0, scale: float = 1.0) -> Quadratic:
+        """A 2-D convex quadratic with eigenvalues ``scale`` and ``scale·condition``, axes rotated by ``angle``
+        radians."""
         if condition < 1:
             raise ValueError(f"condition must be >= 1, got {condition}")
         if scale <= 0:
@@ -244,7 +245,9 @@ class Lasso(Objective):
         self.L = float(np.linalg.eigvalsh(X.T @ X / len(y))[-1])
 
     @classmethod
-    def random(cls, n: int = 50, d: int = 10, nonzero: int = 3, lam: float = 0.1, noise: float = 0.1, seed: int = 0) -> "Lasso":
+    def random(
+        cls, n: int = 50, d: int = 10, nonzero: int = 3, lam: float = 0.1, noise: float = 0.1, seed: int = 0
+    ) -> Lasso:
         """A seeded sparse regression problem: ``nonzero`` of the ``d`` true weights are non-zero."""
         if not 0 < nonzero <= d:
             raise ValueError(f"nonzero must be from 1 to d={d}, got {nonzero}")

@@ -98,11 +98,11 @@ def growth_factor(game: BilinearGame, learning_rate: float, mode: str = "simulta
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     eta = _positive("learning_rate", learning_rate)
     J = game.jacobian()
-    I = np.eye(2)
+    Id = np.eye(2)
     if mode == "simultaneous":
-        M = I + eta * J
+        M = Id + eta * J
     elif mode == "extragradient":
-        M = I + eta * J @ (I + eta * J)
+        M = Id + eta * J @ (Id + eta * J)
     else:
         Mx = np.array([[1 - eta * game.c, -eta * game.a], [0.0, 1.0]])
         My = np.array([[1.0, 0.0], [eta * game.a, 1 - eta * game.c]])

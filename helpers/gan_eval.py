@@ -12,11 +12,11 @@
 from __future__ import annotations
 
 import time
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
-from helpers._keras import keras  # quietly: no TensorFlow start-up lines
 import numpy as np
 
+from helpers._keras import keras  # quietly: no TensorFlow start-up lines
 from helpers.training import generate, latent_dim_of, sample
 from helpers.validation import positive_int
 
@@ -45,7 +45,8 @@ def _fractions(t) -> tuple[np.ndarray, bool]:
 
 
 def lerp(z0, z1, t) -> np.ndarray:
-    """Straight line ``(1 − t) z0 + t z1``; ``t`` a number (returns ``(d,)``) or a 1-D array (returns ``(len(t), d)``)."""
+    """Straight line ``(1 − t) z0 + t z1``; ``t`` a number (returns ``(d,)``) or a 1-D array
+    (returns ``(len(t), d)``)."""
     a, b = _latent_pair(z0, z1)
     ts, scalar = _fractions(t)
     out = (1.0 - ts)[:, None] * a + ts[:, None] * b
@@ -93,11 +94,13 @@ def interpolate(generator: keras.Model, z0, z1, steps: int = 8, mode: str = "sle
 
 
 class JudgeEvery:
-    """``fit`` callback: every ``every`` epochs, judge ``n`` images drawn with noise seed ``seed``; see :attr:`history`."""
+    """``fit`` callback: every ``every`` epochs, judge ``n`` images drawn with noise seed ``seed``;
+    see :attr:`history`."""
 
     def __init__(self, judge, every: int = 1, n: int = 1000, seed: int = 0, reference="test", verbose: bool = False):
         if not hasattr(judge, "evaluate"):
-            raise ValueError(f"judge must have an evaluate(images) method (use helpers.metrics.load_judge()), got {judge!r}")
+            raise ValueError("judge must have an evaluate(images) method (use helpers.metrics.load_judge()), "
+                             f"got {judge!r}")
         self.judge = judge
         self.every = positive_int("every", every)
         self.n = positive_int("n", n)
@@ -206,8 +209,11 @@ def confident_latents(generator: keras.Model, judge, k: int = 1, n: int = 256, s
 # --------------------------------------------------------------------------- pictures
 
 
-def plot_judge_history(history: Mapping[str, Sequence], *, size: tuple[float, float] = (3.2, 2.8), title: str | None = None):
-    """Three panels against the epoch: Fréchet distance (log scale if it spans 3× or more), Inception Score, class coverage."""
+def plot_judge_history(
+    history: Mapping[str, Sequence], *, size: tuple[float, float] = (3.2, 2.8), title: str | None = None
+):
+    """Three panels against the epoch: Fréchet distance (log scale if it spans 3× or more), Inception Score,
+    class coverage."""
     from helpers.plotting import new_figure
 
     missing = [k for k in ("epoch", "fid", "inception_score", "coverage") if k not in history]
@@ -236,7 +242,9 @@ def plot_judge_history(history: Mapping[str, Sequence], *, size: tuple[float, fl
     return fig
 
 
-def plot_class_counts(counts: Mapping[str, Sequence[int]], *, size: tuple[float, float] = (8.0, 2.8), title: str | None = None):
+def plot_class_counts(
+    counts: Mapping[str, Sequence[int]], *, size: tuple[float, float] = (8.0, 2.8), title: str | None = None
+):
     """Grouped bars: the share of images the judge assigns to each digit, one colour per labelled set; the figure."""
     from helpers.plotting import new_figure
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import ipywidgets as W
 import numpy as np
@@ -128,7 +128,8 @@ def _fresh_trainer(d_lr: float, g_lr: float, seed: int):
         opt.learning_rate = lr
     trainer.seed, trainer.step, trainer.epoch = seed, 0, 0
     trainer._noise_seed.state.assign(keras.random.SeedGenerator(seed).state.value)
-    trainer.fixed_noise = np.random.default_rng(seed).standard_normal((GRID_SIZE, trainer.latent_dim)).astype(np.float32)
+    noise = np.random.default_rng(seed).standard_normal((GRID_SIZE, trainer.latent_dim))
+    trainer.fixed_noise = noise.astype(np.float32)
     return trainer
 
 
@@ -296,7 +297,8 @@ class LrExplorer(W.VBox):
         self.caption = W.HTML()
         self.result: TrialResult | None = None
         self.runs = 0
-        super().__init__(children=[self.d_slider, self.g_slider, self.steps_slider, self.button, self.image, self.caption])
+        super().__init__(children=[self.d_slider, self.g_slider, self.steps_slider, self.button, self.image,
+                                   self.caption])
         self.add_class("helpers-explorer")
         for s in (self.d_slider, self.g_slider, self.steps_slider):
             s.observe(self._on_change, names="value")

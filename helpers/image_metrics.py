@@ -122,7 +122,8 @@ def ssim_map(a, b, data_range: float = 1.0) -> np.ndarray:
     data_range = _check_range(data_range)
     x, y = _pair(a, b)
     if min(x.shape[1:]) < SSIM_WINDOW:
-        raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}×{SSIM_WINDOW} pixels, got {x.shape[1]}×{x.shape[2]}")
+        raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}×{SSIM_WINDOW} pixels, "
+                         f"got {x.shape[1]}×{x.shape[2]}")
     w = gaussian_window()
     mu_x, mu_y = _filter_valid(x, w), _filter_valid(y, w)
     var_x = _filter_valid(x * x, w) - mu_x**2

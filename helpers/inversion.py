@@ -18,12 +18,12 @@ The weights never change here; only the input moves.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from helpers._keras import keras  # quietly: no TensorFlow start-up lines
 import numpy as np
 
+from helpers._keras import keras  # quietly: no TensorFlow start-up lines
 from helpers.validation import positive_int
 
 OBJECTIVES = ("logit", "log_prob")
@@ -110,7 +110,8 @@ def _images(name: str, x, shape: tuple) -> np.ndarray:
     elif x.ndim == len(shape) and x.shape[1:] == shape[:-1] and shape[-1] == 1:
         x = x[..., None]
     if x.ndim != len(shape) + 1 or x.shape[1:] != shape or len(x) < 1:
-        raise ValueError(f"{name} must have shape {shape}, (n, *{shape}) or without the channel axis, got {np.shape(x)}")
+        raise ValueError(f"{name} must have shape {shape}, (n, *{shape}) or without the channel axis, "
+                         f"got {np.shape(x)}")
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} must be finite, got NaN or inf values")
     return x
@@ -154,7 +155,8 @@ def invert(
     z_penalty: float = 0.0,
     seed: int = 0,
 ) -> Inversion:
-    """Find ``z`` with ``decoder(z) ≈ target`` by Adam descent on ``z`` (decoder frozen); best of ``restarts`` per image.
+    """Find ``z`` with ``decoder(z) ≈ target`` by Adam descent on ``z`` (decoder frozen); best of ``restarts``
+    per image.
 
     ``target``: images in the decoder's output range, ``(n, *output_shape)`` (or one image).
     ``mask``: 1 where a pixel counts, 0 where it is unknown (inpainting), broadcastable to the target.
@@ -267,7 +269,7 @@ def predict_labels(model, x, batch_size: int = 1000) -> np.ndarray:
 
 def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian blur of ``N×H×W×C`` images (separable, reflected borders), NumPy."""
-    radius = max(1, int(math.ceil(3 * sigma)))
+    radius = max(1, math.ceil(3 * sigma))
     r = np.arange(-radius, radius + 1)
     w = np.exp(-(r**2) / (2 * sigma**2))
     w /= w.sum()
@@ -333,7 +335,8 @@ def maximize_activation(
     shape = _model_shape(model)
     targets = np.atleast_1d(np.asarray(target_class))
     n_classes = int(keras.ops.convert_to_numpy(score(np.zeros((1, *shape), np.float32))).shape[-1])
-    if targets.ndim != 1 or not np.issubdtype(targets.dtype, np.integer) or np.any(targets < 0) or np.any(targets >= n_classes):
+    if (targets.ndim != 1 or not np.issubdtype(targets.dtype, np.integer)
+            or np.any(targets < 0) or np.any(targets >= n_classes)):
         raise ValueError(f"target_class must be an int or ints from 0 to {n_classes - 1}, got {target_class!r}")
     n = len(targets)
     if init is None:
@@ -352,7 +355,8 @@ def maximize_activation(
         return keras.ops.sum(logits * onehot, axis=-1)
 
     def regularised(xx):  # the objective that is ASCENDED
-        return keras.ops.sum(target_score(xx)) - l2 * keras.ops.sum(keras.ops.mean(keras.ops.square(xx), axis=(1, 2, 3)))
+        score = keras.ops.sum(target_score(xx))
+        return score - l2 * keras.ops.sum(keras.ops.mean(keras.ops.square(xx), axis=(1, 2, 3)))
 
     history = np.empty((steps + 1, n))
     history[0] = keras.ops.convert_to_numpy(target_score(x))
@@ -396,7 +400,8 @@ def _attack_args(model, x, y, epsilon, value_range):
     lo, hi = _value_range(value_range)
     x = _images("x", x, _model_shape(model))
     if float(x.min()) < lo - 1e-4 or float(x.max()) > hi + 1e-4:
-        raise ValueError(f"x must lie in value_range {(lo, hi)}, got values from {float(x.min()):.4g} to {float(x.max()):.4g}")
+        raise ValueError(f"x must lie in value_range {(lo, hi)}, "
+                         f"got values from {float(x.min()):.4g} to {float(x.max()):.4g}")
     return class_logits(model), x, _labels(y, len(x)), epsilon, lo, hi
 
 
@@ -443,8 +448,8 @@ def linear_attack(kernel, bias, x, y, epsilon: float, value_range: tuple[float, 
     The logit margin s_y − s_k is linear in the pixels, so over the box
     ``max(lo, x − ε) ≤ x' ≤ min(hi, x + ε)`` its smallest value puts every pixel at the end of its
     interval that ``w_k − w_y`` points to. An image can be broken iff that smallest margin is
-    at most zero (a tie counts as broken) for some class k ≠ y. Returns a boolean array (True: some perturbation in the box
-    flips the prediction; also True for images already misclassified).
+    at most zero (a tie counts as broken) for some class k ≠ y. Returns a boolean array (True: some perturbation
+    in the box flips the prediction; also True for images already misclassified).
     """
     W = np.asarray(kernel, dtype=np.float64)
     b = np.asarray(bias, dtype=np.float64).reshape(-1)

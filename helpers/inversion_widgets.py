@@ -1,4 +1,5 @@
-"""A slider widget over latent inversion: gradient descent on ``z`` so that a frozen decoder's ``decoder(z)`` matches a few digits.
+"""A slider widget over latent inversion: gradient descent on ``z`` so that a frozen decoder's ``decoder(z)``
+matches a few digits.
 
 :func:`inversion_view` is the pure function: it runs :func:`helpers.inversion.invert` on a few
 target images with a given learning rate and number of steps, and returns a
@@ -62,7 +63,8 @@ def _check_steps(steps) -> int:
 
 def inversion_view(decoder: keras.Model, targets, learning_rate: float = 0.05, steps: int = 30,
                    seed: int = 0) -> View:
-    """Invert ``targets`` through the frozen ``decoder`` (Adam on ``z``, from ``N(0, I)``): targets, reconstructions, MSE per step.
+    """Invert ``targets`` through the frozen ``decoder`` (Adam on ``z``, from ``N(0, I)``): targets, reconstructions,
+    MSE per step.
 
     The summary holds ``start_mse`` and ``final_mse`` (mean over the targets), ``psnr`` (dB, for
     images in [0, 1]) and ``learning_rate`` / ``steps`` as given.
@@ -106,5 +108,6 @@ def inversion_explorer(decoder: keras.Model, targets, learning_rate: float = 0.0
     return Explorer(inversion_view, dict(
         learning_rate=W.FloatLogSlider(value=learning_rate, base=10, min=-3, max=1, step=0.25, continuous_update=False,
                                        readout_format=".3f", description="η (on z)", style=style),
-        steps=W.IntSlider(value=steps, min=5, max=100, step=5, continuous_update=False, description="steps", style=style),
+        steps=W.IntSlider(value=steps, min=5, max=100, step=5, continuous_update=False, description="steps",
+                          style=style),
     ), fixed=dict(decoder=decoder, targets=x, seed=seed))

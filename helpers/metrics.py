@@ -88,7 +88,8 @@ def frechet_distance(feats_a, feats_b) -> float:
     a = _as_features("feats_a", feats_a)
     b = _as_features("feats_b", feats_b)
     if a.shape[1] != b.shape[1]:
-        raise ValueError(f"feats_a and feats_b must have the same number of features, got {a.shape[1]} and {b.shape[1]}")
+        raise ValueError("feats_a and feats_b must have the same number of features, "
+                         f"got {a.shape[1]} and {b.shape[1]}")
     return frechet_distance_from_stats(*gaussian_stats(a), *gaussian_stats(b))
 
 
@@ -100,7 +101,8 @@ def _as_probs(probs) -> np.ndarray:
         raise ValueError("probs must be finite and non-negative (class probabilities, e.g. a softmax output)")
     sums = p.sum(axis=1)
     if np.max(np.abs(sums - 1.0)) > 1e-3:
-        raise ValueError(f"each row of probs must sum to 1 (within 1e-3), got row sums from {sums.min():.4g} to {sums.max():.4g}")
+        raise ValueError("each row of probs must sum to 1 (within 1e-3), "
+                         f"got row sums from {sums.min():.4g} to {sums.max():.4g}")
     return p / sums[:, None]
 
 
@@ -362,7 +364,7 @@ class Judge:
             inception_score=inception_score(probs),
             coverage=class_coverage(probs),
             confidence=float(probs.max(axis=1).mean()),
-            n=int(len(feats)),
+            n=len(feats),
             class_counts=tuple(int(c) for c in counts),
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 Array = np.ndarray
@@ -36,9 +38,10 @@ def weights_image(w, bias: bool = True) -> Array:
     """The pixel weights of a linear model as a square image (the bias, if present, dropped)."""
     w = np.asarray(w, dtype=np.float64).reshape(-1)
     pixels = w[:-1] if bias else w
-    side = int(round(np.sqrt(len(pixels))))
+    side = math.isqrt(len(pixels))
     if side * side != len(pixels):
         raise ValueError(
-            f"need a square number of pixel weights (e.g. 784 = 28×28{' plus a bias' if bias else ''}), got {len(w)} weights"
+            f"need a square number of pixel weights (e.g. 784 = 28×28{' plus a bias' if bias else ''}), "
+            f"got {len(w)} weights"
         )
     return pixels.reshape(side, side)

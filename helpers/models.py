@@ -8,7 +8,9 @@ way TensorFlow's DCGAN tutorial does, so a wrong size fails at build time with a
 
 from __future__ import annotations
 
-from helpers._keras import keras  # quietly: no TensorFlow start-up lines
+from helpers._keras import keras  # quietly: no TensorFlow start-up lines; before `from keras import`
+
+# isort: split
 import numpy as np
 from keras import layers
 

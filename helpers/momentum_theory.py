@@ -83,8 +83,10 @@ def momentum_rate(learning_rate: float, momentum: float, eigenvalues) -> float:
 def measured_rate(errors, start: int, stop: int) -> float:
     """The average contraction per step, (‖e_stop‖ / ‖e_start‖)^(1/(stop − start)), from a run's errors."""
     e = np.asarray(errors, dtype=np.float64).reshape(-1)
-    if not (isinstance(start, (int, np.integer)) and isinstance(stop, (int, np.integer))) or not 0 <= start < stop < len(e):
-        raise ValueError(f"need integers 0 <= start < stop < {len(e)} (the number of errors), got start={start!r}, stop={stop!r}")
+    integers = isinstance(start, (int, np.integer)) and isinstance(stop, (int, np.integer))
+    if not integers or not 0 <= start < stop < len(e):
+        raise ValueError(f"need integers 0 <= start < stop < {len(e)} (the number of errors), "
+                         f"got start={start!r}, stop={stop!r}")
     if not (e[start] > 0 and e[stop] > 0):
         raise ValueError(f"errors at start and stop must be > 0, got {e[start]} and {e[stop]}")
     return float((e[stop] / e[start]) ** (1.0 / (stop - start)))

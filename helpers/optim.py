@@ -7,8 +7,8 @@ epsilon placement), so that :func:`keras_trajectory` can check them step for ste
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -20,7 +20,8 @@ Array = np.ndarray
 
 
 def _positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not value > 0 or not math.isfinite(value):
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer))
+            or not value > 0 or not math.isfinite(value)):
         raise ValueError(f"{name} must be > 0, got {value!r}")
     return float(value)
 
@@ -145,7 +146,8 @@ class PiecewiseConstant(Schedule):
     def __post_init__(self):
         if len(self.rates) != len(self.boundaries) + 1:
             raise ValueError(
-                f"need one more value than boundaries, got {len(self.boundaries)} boundaries and {len(self.rates)} values"
+                f"need one more value than boundaries, got {len(self.boundaries)} boundaries "
+                f"and {len(self.rates)} values"
             )
         if list(self.boundaries) != sorted(self.boundaries):
             raise ValueError(f"boundaries must be increasing, got {self.boundaries}")
@@ -192,7 +194,8 @@ class CosineDecay(Schedule):
         kwargs = {}
         if self.warmup_steps:
             kwargs = dict(warmup_target=self.learning_rate, warmup_steps=self.warmup_steps)
-            return keras.optimizers.schedules.CosineDecay(self.warmup_from, self.decay_steps, alpha=self.alpha, **kwargs)
+            return keras.optimizers.schedules.CosineDecay(self.warmup_from, self.decay_steps, alpha=self.alpha,
+                                                          **kwargs)
         return keras.optimizers.schedules.CosineDecay(self.learning_rate, self.decay_steps, alpha=self.alpha)
 
 
@@ -301,7 +304,9 @@ class Adam(Optimizer):
 
     name = "Adam"
 
-    def __init__(self, learning_rate: float | Schedule, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7):
+    def __init__(
+        self, learning_rate: float | Schedule, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7
+    ):
         super().__init__(learning_rate)
         self.beta_1 = _fraction("beta_1", beta_1)
         self.beta_2 = _fraction("beta_2", beta_2)

@@ -22,6 +22,7 @@ and snapshots for readers without a live kernel.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import time
 from dataclasses import dataclass, field
@@ -51,7 +52,8 @@ NOISE_DIMS = (2, 8)
 
 
 def _number(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not math.isfinite(value)):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     return float(value)
 
@@ -206,7 +208,7 @@ class MLP:
         self.sizes = tuple(sizes)
         self.slope = float(slope)
         self.params: list[Array] = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        for fan_in, fan_out in itertools.pairwise(sizes):
             scale = np.sqrt(2.0 / ((1 + self.slope**2) * fan_in))  # He initialisation for LeakyReLU
             self.params += [scale * rng.standard_normal((fan_in, fan_out)), np.zeros(fan_out)]
 
@@ -272,7 +274,9 @@ class MLP:
 class Adam:
     """Adam over a list of NumPy arrays, updated in place."""
 
-    def __init__(self, params: list, learning_rate: float = 1e-3, beta_1: float = 0.5, beta_2: float = 0.999, eps: float = 1e-8):
+    def __init__(
+        self, params: list, learning_rate: float = 1e-3, beta_1: float = 0.5, beta_2: float = 0.999, eps: float = 1e-8
+    ):
         self.params = params
         self.learning_rate = _positive("learning_rate", learning_rate)
         self.beta_1, self.beta_2, self.eps = beta_1, beta_2, eps
@@ -296,7 +300,9 @@ class Adam:
 # --------------------------------------------------------------------------- losses
 
 
-def discriminator_loss(d: MLP, real: Array, fake: Array, loss: str = "non-saturating", gamma: float = 0.0) -> tuple[float, list]:
+def discriminator_loss(
+    d: MLP, real: Array, fake: Array, loss: str = "non-saturating", gamma: float = 0.0
+) -> tuple[float, list]:
     """The discriminator's loss on a real and a fake batch, plus γ/2·E‖∇ₓD(x_real)‖² (R1), and its gradients.
 
     Logistic losses (saturating, non-saturating): softplus(−D(x)) + softplus(D(G(z))) on the logits;
@@ -517,7 +523,8 @@ class Playground:
         return self.d_loss, self.g_loss
 
     def train(self, n_steps: int) -> dict:
-        """``n_steps`` rounds of ``d_steps`` D steps and one G step (as ``settings.update`` says); records the metrics."""
+        """``n_steps`` rounds of ``d_steps`` D steps and one G step (as ``settings.update`` says);
+        records the metrics."""
         self.train_quietly(n_steps)
         return self.record()
 
@@ -652,8 +659,8 @@ def playground_widget(steps_per_frame: int = 10, interval_ms: int = 100, **setti
     """The playground with sliders (η_D, η_G, R1 γ), loss and update menus and Train / Step D / Step G / Reset buttons.
 
     Train toggles an ``ipywidgets.Play`` that ticks every ``interval_ms``; each tick trains
-    ``steps_per_frame`` rounds (alternating unless the update menu says simultaneous) and redraws. The box's ``playground`` attribute is the
-    :class:`Playground`; ``controls`` maps names to the widgets.
+    ``steps_per_frame`` rounds (alternating unless the update menu says simultaneous) and redraws.
+    The box's ``playground`` attribute is the :class:`Playground`; ``controls`` maps names to the widgets.
     """
     import ipywidgets as W
 
@@ -684,7 +691,8 @@ def playground_widget(steps_per_frame: int = 10, interval_ms: int = 100, **setti
         image.value = pg.frame()
         m = pg.metrics()
         caption.value = (f"<span style='font-family:monospace'>step <b>{m['step']}</b> | modes covered "
-                         f"<b>{m['modes_covered']}/{m['modes']}</b> | high quality <b>{100 * m['hq_fraction']:.1f}%</b></span>")
+                         f"<b>{m['modes_covered']}/{m['modes']}</b> | "
+                         f"high quality <b>{100 * m['hq_fraction']:.1f}%</b></span>")
 
     def on_tick(change) -> None:
         if time.perf_counter() - last["end"] < 0.25 * interval_ms / 1000:
@@ -781,8 +789,11 @@ class RunResult:
         return int(np.max(self.history["modes_covered"]))
 
 
-def run(steps: int = 2000, record_every: int = 50, snapshots=(), final_lr_fraction: float = 1.0, **settings) -> RunResult:
-    """Train a :class:`Playground` for ``steps`` rounds, recording metrics every ``record_every`` and snapshots at the given steps.
+def run(
+    steps: int = 2000, record_every: int = 50, snapshots=(), final_lr_fraction: float = 1.0, **settings
+) -> RunResult:
+    """Train a :class:`Playground` for ``steps`` rounds, recording metrics every ``record_every`` and snapshots
+    at the given steps.
 
     ``final_lr_fraction`` < 1 decays both learning rates linearly to that fraction of their
     start by the last step (updated every 25 steps); 1 keeps them constant.
@@ -809,7 +820,7 @@ def run(steps: int = 2000, record_every: int = 50, snapshots=(), final_lr_fracti
             done += chunk
         pg.record()
         if t in snaps:
-            xs, ys, score = pg.field(60)
+            _xs, _ys, score = pg.field(60)
             shots.append({"step": t, "fake": pg.samples(1000), "field": score, "metrics": pg.metrics()})
     pg.set_lr_d(lr_d)
     pg.set_lr_g(lr_g)  # the settings report the starting rates
@@ -828,13 +839,15 @@ def plot_snapshots(result: RunResult, size: float = 2.4, dpi: int = 80) -> Figur
     ext = result.data.extent
     real = result.data.sample(300, np.random.default_rng(0))
     for ax, shot in zip(axes, result.snapshots):
-        ax.imshow(shot["field"], origin="lower", extent=ext, cmap="PRGn", vmin=0, vmax=1, interpolation="bilinear", alpha=0.85)
+        ax.imshow(shot["field"], origin="lower", extent=ext, cmap="PRGn", vmin=0, vmax=1, interpolation="bilinear",
+                  alpha=0.85)
         ax.scatter(*real.T, s=4, c="#1b7837", edgecolors="none")
         fake = np.clip(shot["fake"][:600], -1e6, 1e6)
         ax.scatter(*fake.T, s=3, c="#762a83", edgecolors="none")
         m = shot["metrics"]
         ax.set(xlim=ext[:2], ylim=ext[2:], aspect="equal", xticks=[], yticks=[])
-        ax.set_title(f"step {shot['step']}: {m['modes_covered']}/{m['modes']} modes, HQ {100 * m['hq_fraction']:.0f}%", fontsize=8)
+        ax.set_title(f"step {shot['step']}: {m['modes_covered']}/{m['modes']} modes, HQ {100 * m['hq_fraction']:.0f}%",
+                     fontsize=8)
     fig.suptitle(f"{result.data.name}, {result.settings.loss}, η_D = {result.settings.lr_d:.2g}, "
                  f"η_G = {result.settings.lr_g:.2g}, γ = {result.settings.gamma:.2g}", fontsize=9)
     return fig

@@ -6,8 +6,9 @@ same code serves a static figure, a widget's redraw and a unit test.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import Callable, Iterable, Mapping, Sequence
 
 import matplotlib
 
@@ -38,7 +39,9 @@ def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (4.2,
     return fig, axes.ravel()
 
 
-def bounds_around(points: Iterable[Array], margin: float = 0.15, minimum: float = 1.0) -> tuple[float, float, float, float]:
+def bounds_around(
+    points: Iterable[Array], margin: float = 0.15, minimum: float = 1.0
+) -> tuple[float, float, float, float]:
     """(xmin, xmax, ymin, ymax) enclosing all 2-D ``points`` with a relative ``margin``."""
     pts = np.concatenate([np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in points])
     pts = pts[np.all(np.isfinite(pts), axis=1)]
@@ -325,7 +328,7 @@ def image_grid(
     """Show images (N×H×W or N×H·W with square H = W) in a grid; returns the figure."""
     images = np.asarray(images)
     if images.ndim == 2:
-        side = int(round(np.sqrt(images.shape[1])))
+        side = math.isqrt(images.shape[1])
         if side * side != images.shape[1]:
             raise ValueError(f"flat images must have a square number of pixels, got {images.shape[1]}")
         images = images.reshape(-1, side, side)

@@ -109,9 +109,11 @@ def _check_mask(mask) -> np.ndarray:
 
 
 def denoise_panel(denoise: Callable, images, noise_std: float, seed: int = 0) -> dict:
-    """Noisy copies of ``images`` at ``noise_std`` and ``denoise(noisy)``, with the pooled PSNR of each against the clean images."""
+    """Noisy copies of ``images`` at ``noise_std`` and ``denoise(noisy)``, with the pooled PSNR of each against
+    the clean images."""
     if not callable(denoise):
-        raise TypeError(f"denoise must be a function images -> images (e.g. trainer.reconstruct), got {type(denoise).__name__}")
+        raise TypeError("denoise must be a function images -> images (e.g. trainer.reconstruct), "
+                        f"got {type(denoise).__name__}")
     clean = _images(images)
     noisy = add_noise(clean, noise_std, seed)
     out = np.asarray(denoise(noisy), dtype=np.float32).reshape(clean.shape)
@@ -213,8 +215,11 @@ def _rows(*batches: np.ndarray, pad: int = 1) -> np.ndarray:
     return np.concatenate(rows, axis=0)
 
 
-def reconstruction_view(noise_std: float = 0.5, learning_rate: float = 0.05, lab: ReconstructionLab | None = None) -> View:
-    """Denoising at ``noise_std`` (clean / noisy / denoised) and inpainting at ``learning_rate`` (masked / filled / clean + error curve)."""
+def reconstruction_view(
+    noise_std: float = 0.5, learning_rate: float = 0.05, lab: ReconstructionLab | None = None
+) -> View:
+    """Denoising at ``noise_std`` (clean / noisy / denoised) and inpainting at ``learning_rate``
+    (masked / filled / clean + error curve)."""
     if not isinstance(lab, ReconstructionLab):
         raise TypeError(f"lab must be a ReconstructionLab, got {type(lab).__name__}")
     d = lab.denoising(noise_std)

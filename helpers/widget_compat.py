@@ -45,7 +45,8 @@ def play_toggle(toggle: W.ToggleButton, play: W.Play):
 
 
 class KernelTicker:
-    """While ``toggle`` is on, advance ``play.value`` by ``play.step`` every ``play.interval`` ms from the kernel's event loop.
+    """While ``toggle`` is on, advance ``play.value`` by ``play.step`` every ``play.interval`` ms from the kernel's
+    event loop.
 
     The next tick is scheduled when the previous one's observers have returned, so ticks never queue
     up behind a slow frame and switching the toggle off acts at once. ``play``'s playing trait follows

@@ -140,7 +140,8 @@ class Scene:
     def view(self, **values) -> View:
         """Move the artists to ``values`` and render them over the cached static layer: a View with its PNG."""
         if self.key(values) != self.key(self.values):
-            raise ValueError(f"this scene draws key {self.key(self.values)!r}, got values with key {self.key(values)!r}")
+            raise ValueError(f"this scene draws key {self.key(self.values)!r}, "
+                             f"got values with key {self.key(values)!r}")
         self.summary = self.update(values)
         self.values = dict(values)
         view = View(self.figure, self.summary)  # also drops minor ticks on log axes, as a view does
@@ -152,7 +153,8 @@ class Scene:
         return tuple((tuple(ax.get_xlim()), tuple(ax.get_ylim())) for ax in self.figure.axes)
 
     def render(self) -> np.ndarray:
-        """The figure as an RGBA array: the static layer for the current layout, then the moving artists in drawing order.
+        """The figure as an RGBA array: the static layer for the current layout, then the moving artists in drawing
+        order.
 
         Static layers are kept per layout (a few), so a slider going back and forth across a
         change of axis limits (e.g. a new decade on a log axis) redraws everything only once.
@@ -180,7 +182,8 @@ class Scene:
 
 
 def _drawing_order(figure: Figure, moving) -> list:
-    """What to redraw, in matplotlib's drawing order: moving Axes whole; inside other Axes, from the first moving artist on.
+    """What to redraw, in matplotlib's drawing order: moving Axes whole; inside other Axes, from the first moving
+    artist on.
 
     Axes draw their children sorted by zorder; everything an Axes draws after its first moving
     artist is redrawn too, so that the blitted image stacks exactly as a full draw does.
@@ -386,11 +389,13 @@ def game_radius(zs: np.ndarray) -> float:
 
 
 class GameScene(Scene):
-    """:func:`game_view` on a kept figure: the arrows depend on the turn mode and the plot's radius; paths and curves move."""
+    """:func:`game_view` on a kept figure: the arrows depend on the turn mode and the plot's radius;
+    paths and curves move."""
 
     @staticmethod
     def key(values: dict):
-        zs = games.play(games.BilinearGame(), (1.0, 0.5), values["learning_rate"], _check_steps(values["steps"]), values["mode"]).zs
+        zs = games.play(games.BilinearGame(), (1.0, 0.5), values["learning_rate"], _check_steps(values["steps"]),
+                        values["mode"]).zs
         return (values["mode"], game_radius(zs))
 
     @staticmethod
@@ -409,7 +414,8 @@ class GameScene(Scene):
         self.figure, (ax1, ax2) = plotting.new_figure(2, size=(4.0, 3.5), pyplot=False)
         r = game_radius(traj.zs)
         plotting.plot_field(game.field, (-r, r, -r, r), paths={mode: traj.zs, "running average": traj.averages},
-                            ax=ax1, xlabel="x (minimises)", ylabel="y (maximises)", title=f"{mode}, η = {learning_rate:.3g}")
+                            ax=ax1, xlabel="x (minimises)", ylabel="y (maximises)",
+                            title=f"{mode}, η = {learning_rate:.3g}")
         ax2.plot(traj.distances, label="‖z_t‖")
         ax2.plot(np.linalg.norm(traj.averages, axis=1), label="‖average‖")
         ax2.set(yscale="log", xlabel="step t", title=f"growth per step ρ = {rho:.4f}")
@@ -421,12 +427,13 @@ class GameScene(Scene):
         return summary
 
     def update(self, values):
-        game, traj, rho, summary = self.compute(**values)
+        _game, traj, rho, summary = self.compute(**values)
         ax1, ax2 = self.figure.axes
         plotting.set_path_data(self.paths[0], traj.zs)
         plotting.set_path_data(self.paths[1], traj.averages)
         ax1.set_title(f"{values['mode']}, η = {values['learning_rate']:.3g}", fontsize=10)
-        plotting.set_curve_data(ax2.lines, [traj.distances, np.linalg.norm(traj.averages, axis=1)], log=False, snap=True)
+        plotting.set_curve_data(ax2.lines, [traj.distances, np.linalg.norm(traj.averages, axis=1)], log=False,
+                                snap=True)
         ax2.set_title(f"growth per step ρ = {rho:.4f}")
         return summary
 
@@ -482,7 +489,7 @@ class SubgradientScene(Scene):
         return summary
 
     def update(self, values):
-        f, traj, title, summary = self.compute(**values)
+        _f, traj, title, summary = self.compute(**values)
         ax1, ax2 = self.figure.axes
         plotting.set_path_data(self.path, traj.xs)
         ax1.set_title(title, fontsize=10)
@@ -510,8 +517,9 @@ def subgradient_explorer() -> Explorer:
 # --------------------------------------------------------------------------- 04: optimisers
 
 PROBLEMS = {
-    "ill-conditioned quadratic": (lambda: Quadratic.with_condition(50.0, angle=np.pi / 8), (-2.0, 1.5), (-2.5, 2.5, -2.5, 2.5)),
-    "Rosenbrock": (lambda: Rosenbrock(), (-1.5, 2.0), (-2.0, 2.0, -1.0, 3.0)),
+    "ill-conditioned quadratic": (lambda: Quadratic.with_condition(50.0, angle=np.pi / 8), (-2.0, 1.5),
+                                  (-2.5, 2.5, -2.5, 2.5)),
+    "Rosenbrock": (Rosenbrock, (-1.5, 2.0), (-2.0, 2.0, -1.0, 3.0)),
 }
 _BETA_NAME = {"momentum": "momentum", "nesterov": "momentum", "rmsprop": "rho", "adam": "beta_1"}
 
@@ -525,7 +533,8 @@ def make_problem(problem: str):
 
 
 class OptimizerScene(Scene):
-    """:func:`optimizer_view` on a kept figure: contours and legends depend on the problem and optimiser; paths and curves move."""
+    """:func:`optimizer_view` on a kept figure: contours and legends depend on the problem and optimiser;
+    paths and curves move."""
 
     @staticmethod
     def key(values: dict):
@@ -559,7 +568,7 @@ class OptimizerScene(Scene):
         return summary
 
     def update(self, values):
-        f, bounds, runs, titles, summary, eigen = self.compute(**values)
+        f, _bounds, runs, titles, summary, eigen = self.compute(**values)
         ax1, ax2, ax3 = self.figure.axes
         for artists, run in zip(self.paths, runs):
             plotting.set_path_data(artists, run.xs)
@@ -571,7 +580,8 @@ class OptimizerScene(Scene):
 
 
 def _eigen_curves(f, traj, optimizer: str, learning_rate: float, beta: float) -> dict:
-    """|error| along each eigenvector of the Hessian at x* and, for gradient descent and momentum, the closed-form envelopes."""
+    """|error| along each eigenvector of the Hessian at x* and, for gradient descent and momentum,
+    the closed-form envelopes."""
     lams, errors = momentum_theory.eigen_errors(traj.xs, f.x_star, f.hessian(f.x_star))
     errors = np.where(np.isfinite(errors), errors, np.nan)
     curves, rates = [errors[:, i] for i in range(len(lams))], None
@@ -580,7 +590,8 @@ def _eigen_curves(f, traj, optimizer: str, learning_rate: float, beta: float) ->
         rates = momentum_theory.spectral_radius(learning_rate, momentum, lams)
         predicted = momentum_theory.predicted_errors(errors[0], learning_rate, momentum, lams, len(errors) - 1)
         seen = errors[np.isfinite(errors) & (errors > 0)]
-        if seen.size:  # keep the dashed lines within the measured range (they fall below round-off or rise past overflow)
+        # keep the dashed lines within the measured range (they fall below round-off or rise past overflow)
+        if seen.size:
             predicted = np.where((predicted >= seen.min() / 10) & (predicted <= seen.max() * 10), predicted, np.nan)
         curves += [predicted[:, i] for i in range(len(lams))]
     local = "" if isinstance(f, Quadratic) else " (Hessian at x*)"
@@ -606,14 +617,16 @@ def _draw_eigen_curves(ax, eigen: dict) -> None:
 
 def optimizer_view(optimizer: str = "momentum", learning_rate: float = 0.02, beta: float = 0.9,
                    steps: int = 150, problem: str = "ill-conditioned quadratic") -> View:
-    """One optimiser on a named problem: its path over the contours, f − f* against plain GD's, and the error along each eigenvector.
+    """One optimiser on a named problem: its path over the contours, f − f* against plain GD's, and the error
+    along each eigenvector.
 
     The third panel splits x_t − x* along the eigenvectors of the Hessian at the minimum (on the
     quadratic, of A: the directions that evolve independently). For gradient descent and momentum
     it adds the closed-form envelope |e_i(0)|·ρ_i^t dashed, with ρ_i the spectral radius of the
     momentum iteration for curvature λ_i (:mod:`helpers.momentum_theory`); ``summary["rates"]`` lists them.
     """
-    return OptimizerScene(optimizer=optimizer, learning_rate=learning_rate, beta=beta, steps=steps, problem=problem).static_view()
+    scene = OptimizerScene(optimizer=optimizer, learning_rate=learning_rate, beta=beta, steps=steps, problem=problem)
+    return scene.static_view()
 
 
 optimizer_view.scene = OptimizerScene
@@ -623,7 +636,8 @@ def optimizer_explorer() -> Explorer:
     """Menus for the optimiser and problem, sliders for η, β and steps, over :func:`optimizer_view`."""
     return Explorer(optimizer_view, dict(
         optimizer=W.Dropdown(options=list(optim.OPTIMIZERS), value="momentum", description="optimizer"),
-        learning_rate=W.FloatLogSlider(value=0.02, base=10, min=-4, max=0, step=0.05, description="η", readout_format=".4f"),
+        learning_rate=W.FloatLogSlider(value=0.02, base=10, min=-4, max=0, step=0.05, description="η",
+                                       readout_format=".4f"),
         beta=W.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="β"),
         steps=W.IntSlider(value=150, min=1, max=1000, description="steps"),
         problem=W.Dropdown(options=list(PROBLEMS), value="ill-conditioned quadratic", description="problem"),

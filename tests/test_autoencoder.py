@@ -12,7 +12,8 @@ N = 96  # 3 batches of 32
 
 
 def digits(n: int = N, seed: int = 0) -> np.ndarray:
-    """Synthetic "digits" in [0, 1]: a bright bar at a random row on a dark background, so there is structure to learn."""
+    """Synthetic "digits" in [0, 1]: a bright bar at a random row on a dark background,
+    so there is structure to learn."""
     rng = np.random.default_rng(seed)
     x = np.zeros((n, 28, 28), np.float32)
     for i, r in enumerate(rng.integers(4, 24, n)):
@@ -147,7 +148,7 @@ def test_encode_decode_reconstruct():
         trainer.decode(np.zeros((10, 4)))
     with pytest.raises(ValueError, match="got uint8"):
         trainer.encode((x * 255).astype(np.uint8))
-    with pytest.raises(ValueError, match="must be floats in \\[0, 1\\].*from -1 to 1"):
+    with pytest.raises(ValueError, match=r"must be floats in \[0, 1\].*from -1 to 1"):
         trainer.encode(x * 2 - 1)
     with pytest.raises(ValueError, match=r"shape \(n, 28, 28\).*got \(10, 27, 28\)"):
         trainer.encode(np.zeros((10, 27, 28)))
@@ -159,7 +160,7 @@ def test_trainer_rejects_bad_settings():
         ae.AutoencoderTrainer(enc, dec, loss="mse")
     with pytest.raises(ValueError, match="beta must be a finite number >= 0, got -1"):
         ae.AutoencoderTrainer(enc, dec, beta=-1)
-    with pytest.raises(ValueError, match="noise_std must be a finite number >= 0, got -0.1"):
+    with pytest.raises(ValueError, match=r"noise_std must be a finite number >= 0, got -0\.1"):
         ae.AutoencoderTrainer(enc, dec, noise_std=-0.1)
     with pytest.raises(ValueError, match="learning_rate must be > 0"):
         ae.AutoencoderTrainer(enc, dec, learning_rate=0)
@@ -241,11 +242,11 @@ def test_restore_and_load_errors(tmp_path):
         ae.load_autoencoder(tmp_path / "absent")
     with pytest.raises(FileNotFoundError, match="holds no checkpoint"):
         ae.load_autoencoder(tmp_path)
-    with pytest.raises(FileNotFoundError, match="no state.json"):
+    with pytest.raises(FileNotFoundError, match=r"no state\.json"):
         trainer.restore(tmp_path)
     ckpt = trainer.save_checkpoint(tmp_path / "run")
     other = ae.AutoencoderTrainer(*tiny(latent=5))
-    with pytest.raises(ValueError, match="holds encoder|holds latent_dim=4"):
+    with pytest.raises(ValueError, match=r"holds encoder|holds latent_dim=4"):
         other.restore(ckpt)
     gan = tmp_path / "gan" / "ckpt-00001"
     gan.mkdir(parents=True)

@@ -110,7 +110,7 @@ def test_divergence_names_the_step_and_last_good_checkpoint(run_copy, monkeypatc
         return {"d_loss": math.nan, "g_loss": math.nan}
 
     monkeypatch.setattr(GANTrainer, "train_step", nan_step)
-    code, out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "3", "--out", run_copy])
+    code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "3", "--out", run_copy])
     assert code == 1 and "Traceback" not in err
     last = err.strip().splitlines()[-1]
     assert last.startswith("error: training diverged at step 5 (epoch 2)")
@@ -370,16 +370,23 @@ def test_evaluate_reconstruction_missing_and_empty_runs(tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["train-autoencoder", "--latent", "0", "--epochs", "1", "--out", "d"], "--latent: must be a positive integer (1 or more), got 0"),
+        (["train-autoencoder", "--latent", "0", "--epochs", "1", "--out", "d"],
+         "--latent: must be a positive integer (1 or more), got 0"),
         (["train-autoencoder", "--latent", "8", "--epochs", "0", "--out", "d"], "--epochs: must be a positive integer"),
-        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--arch", "mlp", "--out", "d"], "invalid choice: 'mlp'"),
+        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--arch", "mlp", "--out", "d"],
+         "invalid choice: 'mlp'"),
         (["train-autoencoder", "--latent", "8", "--epochs", "1", "--loss", "l3", "--out", "d"], "invalid choice: 'l3'"),
-        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--noise", "-1", "--out", "d"], "--noise: must be a number >= 0, got -1"),
-        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--lr", "0", "--out", "d"], "--lr: must be a number > 0, got 0"),
-        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--time-budget", "0", "--out", "d"], "--time-budget: must be a number > 0"),
-        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--subset", "0", "--out", "d"], "from 1 to 60000, got 0"),
+        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--noise", "-1", "--out", "d"],
+         "--noise: must be a number >= 0, got -1"),
+        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--lr", "0", "--out", "d"],
+         "--lr: must be a number > 0, got 0"),
+        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--time-budget", "0", "--out", "d"],
+         "--time-budget: must be a number > 0"),
+        (["train-autoencoder", "--latent", "8", "--epochs", "1", "--subset", "0", "--out", "d"],
+         "from 1 to 60000, got 0"),
         (["train-autoencoder", "--epochs", "1", "--out", "d"], "--latent"),
-        (["evaluate-reconstruction", "--run", "d", "--subset", "10001"], "--subset: must be an integer from 1 to 10000, got 10001"),
+        (["evaluate-reconstruction", "--run", "d", "--subset", "10001"],
+         "--subset: must be an integer from 1 to 10000, got 10001"),
         (["evaluate-reconstruction"], "--run"),
     ],
 )
@@ -395,16 +402,23 @@ def test_bad_autoencoder_arguments_exit_2_with_a_message(argv, message, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["train-gan", "--arch", "mlp", "--epochs", "0", "--out", "d"], "--epochs: must be a positive integer (1 or more), got 0"),
+        (["train-gan", "--arch", "mlp", "--epochs", "0", "--out", "d"],
+         "--epochs: must be a positive integer (1 or more), got 0"),
         (["train-gan", "--arch", "mlp", "--epochs", "-3", "--out", "d"], "got -3"),
         (["train-gan", "--arch", "mlp", "--epochs", "two", "--out", "d"], "got 'two'"),
-        (["train-gan", "--arch", "mlp", "--epochs", "1", "--batch-size", "0", "--out", "d"], "--batch-size: must be a positive integer"),
-        (["train-gan", "--arch", "mlp", "--epochs", "1", "--time-budget", "0", "--out", "d"], "--time-budget: must be a number > 0, got 0"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1", "--batch-size", "0", "--out", "d"],
+         "--batch-size: must be a positive integer"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1", "--time-budget", "0", "--out", "d"],
+         "--time-budget: must be a number > 0, got 0"),
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--time-budget", "-2", "--out", "d"], "got -2"),
-        (["train-gan", "--arch", "mlp", "--epochs", "1", "--lr-g", "nan", "--out", "d"], "--lr-g: must be a number > 0"),
-        (["train-gan", "--arch", "mlp", "--epochs", "1", "--subset", "60001", "--out", "d"], "from 1 to 60000, got 60001"),
-        (["train-gan", "--arch", "mlp", "--epochs", "1", "--seed", "-1", "--out", "d"], "non-negative integer (0 or more), got -1"),
-        (["train-gan", "--arch", "mlp", "--epochs", "1", "--ema", "1", "--out", "d"], "--ema: must be a decay from 0 (no average)"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1", "--lr-g", "nan", "--out", "d"],
+         "--lr-g: must be a number > 0"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1", "--subset", "60001", "--out", "d"],
+         "from 1 to 60000, got 60001"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1", "--seed", "-1", "--out", "d"],
+         "non-negative integer (0 or more), got -1"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1", "--ema", "1", "--out", "d"],
+         "--ema: must be a decay from 0 (no average)"),
         (["train-gan", "--arch", "vae", "--epochs", "1", "--out", "d"], "invalid choice: 'vae'"),
         (["train-gan", "--arch", "mlp", "--epochs", "1"], "--out"),
         (["sample", "--run", "d", "--n", "0", "--out", "x.npy"], "--n: must be a positive integer (1 or more), got 0"),
@@ -443,7 +457,8 @@ def test_argument_types(fn, good, bad):
 
 def test_build_parser_defaults():
     args = cli.build_parser().parse_args(["train-gan", "--arch", "dcgan", "--epochs", "3", "--out", "r"])
-    assert (args.batch_size, args.lr_g, args.lr_d, args.time_budget, args.subset, args.seed) == (None, 2e-4, 2e-4, None, None, 0)
+    defaults = (args.batch_size, args.lr_g, args.lr_d, args.time_budget, args.subset, args.seed)
+    assert defaults == (None, 2e-4, 2e-4, None, None, 0)
     assert args.ema == 0.999 and cli.DEFAULT_BATCH == {"mlp": 64, "dcgan": 128}
     assert args.func is cli.cmd_train_gan and args.out == Path("r")
 
@@ -461,7 +476,8 @@ def test_grid_image_and_png(tmp_path):
 
 
 def test_module_help_lists_each_command_on_one_line():
-    proc = subprocess.run([sys.executable, "-m", "helpers", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-m", "helpers", "--help"], cwd=REPO, capture_output=True, text=True,
+                          timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     for command in ("train-gan", "sample", "evaluate", "train-autoencoder", "evaluate-reconstruction"):
         assert re.search(rf"^\s+{command}\s+\S.+$", proc.stdout, re.M), proc.stdout

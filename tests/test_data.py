@@ -7,7 +7,6 @@ import pytest
 
 from helpers import data
 from helpers.data import MnistError
-
 from tests.support import real_mnist
 
 
@@ -21,9 +20,9 @@ def isolated(monkeypatch, tmp_path):
 
 
 def test_real_file_verifies_and_scales():
-    (x, y), (xt, yt) = data.load_mnist(real_mnist())
+    (x, y), (xt, _yt) = data.load_mnist(real_mnist())
     assert x.shape == (60000, 28, 28) and xt.shape == (10000, 28, 28)
-    assert x.dtype == np.float32 and 0.0 == x.min() and x.max() == 1.0
+    assert x.dtype == np.float32 and x.min() == 0.0 and x.max() == 1.0
     assert y.dtype == np.int64 and set(np.unique(y)) == set(range(10))
 
 
@@ -62,7 +61,8 @@ def test_wrong_contents_are_rejected_with_the_file_named(tmp_path):
 
 def test_wrong_shape_and_dtype_are_rejected(tmp_path):
     path = fake_mnist(tmp_path / "short.npz", x_test=np.zeros((10, 28, 28), np.uint8))
-    with pytest.raises(MnistError, match=r"x_test has dtype uint8 and shape \(10, 28, 28\), expected uint8 \(10000, 28, 28\)"):
+    with pytest.raises(MnistError,
+                       match=r"x_test has dtype uint8 and shape \(10, 28, 28\), expected uint8 \(10000, 28, 28\)"):
         data.read_mnist_file(path)
     path = fake_mnist(tmp_path / "float.npz", y_train=np.zeros(60000, np.float32))
     with pytest.raises(MnistError, match=r"y_train has dtype float32"):
@@ -115,7 +115,7 @@ def test_source_order_env_then_data_dir_then_keras_cache(isolated, monkeypatch):
 
 def test_mnist_path_pointing_nowhere_is_an_error(isolated, monkeypatch):
     monkeypatch.setenv("MNIST_PATH", str(isolated / "missing.npz"))
-    with pytest.raises(MnistError, match="MNIST_PATH points at .*missing.npz, which does not exist"):
+    with pytest.raises(MnistError, match=r"MNIST_PATH points at .*missing\.npz, which does not exist"):
         data.find_mnist()
 
 
@@ -131,7 +131,8 @@ def test_offline_with_no_copy_says_where_to_put_it(isolated, monkeypatch):
         raise data.urllib.error.URLError("no network")
 
     monkeypatch.setattr(data.urllib.request, "urlopen", offline)
-    with pytest.raises(MnistError, match=r"MNIST not found .*download .*failed.*Put a copy of mnist.npz at .*data/mnist.npz.*MNIST_PATH"):
+    with pytest.raises(MnistError, match=(r"MNIST not found .*download .*failed.*"
+                                          r"Put a copy of mnist\.npz at .*data/mnist\.npz.*MNIST_PATH")):
         data.load_mnist()
     assert not (isolated / "data").exists() or not any((isolated / "data").iterdir())
     with pytest.raises(MnistError, match="downloading is turned off"):
@@ -143,7 +144,7 @@ def test_download_keeps_file_only_when_hash_matches(tmp_path):
     src.write_bytes(b"hello mnist" * 1000)
     good_hash = hashlib.sha256(src.read_bytes()).hexdigest()
     dest = tmp_path / "out" / "file.bin"
-    with pytest.raises(MnistError, match="expected 0000.*nothing was saved"):
+    with pytest.raises(MnistError, match=r"expected 0000.*nothing was saved"):
         data.download(src.as_uri(), dest, "0" * 64)
     assert not dest.exists() and list(dest.parent.iterdir()) == []
     data.download(src.as_uri(), dest, good_hash)
@@ -187,7 +188,7 @@ def test_make_dataset_batches_shuffles_and_drops_remainder():
 def test_make_dataset_rejects_bad_batches(kwargs, match):
     with pytest.raises(ValueError, match=match):
         data.make_dataset(np.zeros(10), **kwargs)
-    
+
 
 def test_make_dataset_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="same length, got 10 and 9"):

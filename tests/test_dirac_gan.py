@@ -186,7 +186,7 @@ def test_results_table_matches_the_papers_conclusions():
 
 def test_plot_method_and_view():
     t = D.train("nsgan", (1.0, 1.0), 0.1, 50)
-    fig, axes = plotting.new_figure(pyplot=False)
+    _fig, axes = plotting.new_figure(pyplot=False)
     ax = D.plot_method(t, ax=axes[0])
     assert ax.get_xlabel().startswith("θ") and ax.get_title() == "GAN (non-saturating)"
     v = D.dirac_view("r1", h=0.5, gamma=0.3, mode="simultaneous", steps=300)

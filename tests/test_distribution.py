@@ -75,7 +75,8 @@ def test_data_parallel_on_two_devices_matches_one_device():
     _need_jax()
     env = dict(os.environ, KERAS_BACKEND="jax", XLA_FLAGS="--xla_force_host_platform_device_count=2",
                TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600, check=False)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, f"the two-device run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     out = json.loads(lines[-1][len("RESULT "):])
@@ -131,7 +132,8 @@ def train(arch, update, parallel, sgd):
     weights = [keras.ops.convert_to_numpy(w) for m in models_ for w in m.weights]   # BatchNorm statistics included
     return losses, weights
 
-for arch, update, sgd in (("mlp", "simultaneous", True), ("mlp", "alternating", False), ("dcgan", "simultaneous", False)):
+for arch, update, sgd in (("mlp", "simultaneous", True), ("mlp", "alternating", False),
+                          ("dcgan", "simultaneous", False)):
     (single, w1), (double, w2) = train(arch, update, False, sgd), train(arch, update, True, sgd)
     out[f"{arch}-{update}"] = {
         "loss_diff": max(abs(a[k] - b[k]) for a, b in zip(single, double) for k in a),
@@ -162,7 +164,8 @@ except ValueError as exc:
 with strategy.scope():
     trainer = GANTrainer(*models.build_gan("mlp", latent_dim=16), strategy=strategy)
 for name, call in (("odd_batch", lambda: trainer.train_step(np.zeros((7, 28, 28, 1), "float32"))),
-                   ("odd_batch_size", lambda: trainer.fit(np.zeros((37, 28, 28), "float32"), 1, batch_size=9, verbose=False))):
+                   ("odd_batch_size",
+                    lambda: trainer.fit(np.zeros((37, 28, 28), "float32"), 1, batch_size=9, verbose=False))):
     try:
         call()
         out[name] = "no error"
@@ -175,7 +178,8 @@ print("RESULT " + json.dumps(out))
 
 def test_mirrored_strategy_on_two_devices_matches_one_device():
     env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c", TF_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, "-c", TF_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600, check=False)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, f"the two-replica run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     out = json.loads(lines[-1][len("RESULT "):])

@@ -25,7 +25,7 @@ def test_gradients_match_finite_differences(obj):
         np.testing.assert_allclose(obj.grad(x), F.numerical_gradient(obj.value, x), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("obj", smooth_objectives() + [F.L1Norm(3), F.Lasso.random(d=4)], ids=repr)
+@pytest.mark.parametrize("obj", [*smooth_objectives(), F.L1Norm(3), F.Lasso.random(d=4)], ids=repr)
 def test_value_and_grad_accept_batches(obj):
     xs = RNG.standard_normal((4, 5, obj.dim))
     values = obj.value(xs)
@@ -57,7 +57,7 @@ def test_quadratic_rejects_bad_matrices(A, match):
 
 
 def test_with_condition_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="condition must be >= 1, got 0.5"):
+    with pytest.raises(ValueError, match=r"condition must be >= 1, got 0\.5"):
         F.Quadratic.with_condition(0.5)
     with pytest.raises(ValueError, match="scale must be > 0"):
         F.Quadratic.with_condition(2.0, scale=0)
@@ -161,7 +161,8 @@ def test_logistic_likelihood_is_concave_and_accuracy():
 
 
 def test_numerical_helpers():
-    np.testing.assert_allclose(F.numerical_gradient(lambda v: (v**2).sum(), np.array([1.0, -3.0])), [2.0, -6.0], atol=1e-6)
+    np.testing.assert_allclose(F.numerical_gradient(lambda v: (v**2).sum(), np.array([1.0, -3.0])), [2.0, -6.0],
+                               atol=1e-6)
     left, right = F.one_sided_derivatives(abs, 0.0)
     assert (left, right) == (-1.0, 1.0)
     left, right = F.one_sided_derivatives(lambda v: v**2, 1.0, h=1e-7)
@@ -176,7 +177,8 @@ def test_sign_subgradient():
     np.testing.assert_array_equal(F.sign_subgradient(np.array([-3.0, 0.0, 2.0]), 0.25), [-1.0, 0.25, 1.0])
 
 
-@pytest.mark.parametrize("obj, x", [(F.Rosenbrock(), np.array([-0.7, 1.3])), (F.Rosenbrock(a=2.0, b=5.0), np.array([0.4, -0.2])),
+@pytest.mark.parametrize("obj, x", [(F.Rosenbrock(), np.array([-0.7, 1.3])),
+                                    (F.Rosenbrock(a=2.0, b=5.0), np.array([0.4, -0.2])),
                                     (F.Quadratic.with_condition(20.0, angle=0.3), np.array([0.5, -1.0]))])
 def test_hessian_matches_finite_differences_of_the_gradient(obj, x):
     h = 1e-6

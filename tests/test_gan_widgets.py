@@ -39,7 +39,8 @@ def test_lr_trial_trains_and_draws(balanced):
 
 
 def test_lr_trial_is_reproducible_and_reports_progress(blocks, balanced):
-    other = gw.lr_trial(3e-3, 1e-5, steps=12, data=blocks, seed=3, batch_size=16)  # leaves the shared step in another state
+    # leaves the shared step in another state
+    other = gw.lr_trial(3e-3, 1e-5, steps=12, data=blocks, seed=3, batch_size=16)
     assert not np.allclose(other.d_losses, balanced.d_losses[:12])
     calls = []
     again = gw.lr_trial(2e-4, 2e-4, steps=30, data=blocks, seed=0, batch_size=32,

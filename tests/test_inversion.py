@@ -54,7 +54,8 @@ def test_restarts_keep_the_best_per_image(decoder):
     many = inversion.invert(decoder, x, steps=5, restarts=4, seed=3)
     assert many.restart_errors.shape == (4, 2)
     np.testing.assert_allclose(many.errors, many.restart_errors.min(axis=0))
-    np.testing.assert_allclose(many.restart_errors[0], one.restart_errors[0], rtol=1e-5)  # restart 0 starts at the same z
+    # restart 0 starts at the same z
+    np.testing.assert_allclose(many.restart_errors[0], one.restart_errors[0], rtol=1e-5)
     assert np.all(many.errors <= one.errors + 1e-7)
 
 
@@ -119,7 +120,7 @@ def test_class_logits_reads_through_a_softmax_layer():
     logits = keras.ops.convert_to_numpy(inversion.class_logits(judge)(x))
     probs = keras.ops.convert_to_numpy(judge(x, training=False)[1])
     np.testing.assert_allclose(keras.ops.convert_to_numpy(keras.ops.softmax(logits)), probs, atol=1e-5)
-    with pytest.raises(TypeError, match="model must be a keras.Model, got function"):
+    with pytest.raises(TypeError, match=r"model must be a keras\.Model, got function"):
         inversion.class_logits(lambda x: x)
 
 
@@ -136,7 +137,8 @@ def test_class_logits_and_predict_labels_of_a_logit_model(classifier):
 # --------------------------------------------------------------------------- activation maximisation
 
 
-@pytest.mark.parametrize("kwargs, gain", [({}, 1.0), ({"blur_every": 2, "jitter": 2, "l2": 0.1, "objective": "log_prob"}, 0.05)])
+@pytest.mark.parametrize("kwargs, gain", [({}, 1.0),
+                                          ({"blur_every": 2, "jitter": 2, "l2": 0.1, "objective": "log_prob"}, 0.05)])
 def test_maximize_activation_raises_the_target_score(classifier, kwargs, gain):
     result = inversion.maximize_activation(classifier, [3, 7], steps=15, learning_rate=0.05, seed=0, **kwargs)
     assert result.images.shape == (2, 28, 28, 1) and result.history.shape == (16, 2)
@@ -222,7 +224,7 @@ def test_pgd_stays_in_the_ball_and_beats_fgsm(classifier):
 def test_attacks_reject_bad_input(classifier):
     x = images(2)
     for fn in (inversion.fgsm, inversion.pgd):
-        with pytest.raises(ValueError, match="epsilon must be a finite number >= 0, got -0.1"):
+        with pytest.raises(ValueError, match=r"epsilon must be a finite number >= 0, got -0\.1"):
             fn(classifier, x, [0, 1], -0.1)
         with pytest.raises(ValueError, match=r"y must hold 2 non-negative integer labels, got shape \(3,\)"):
             fn(classifier, x, [0, 1, 2], 0.1)

@@ -68,7 +68,7 @@ def test_view_rejects_bad_targets(decoder, targets):
     bad[0, 0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="finite"):
         iw.inversion_view(decoder, bad)
-    with pytest.raises(TypeError, match="decoder must be a keras.Model"):
+    with pytest.raises(TypeError, match=r"decoder must be a keras\.Model"):
         iw.inversion_view(lambda z: z, targets)
 
 

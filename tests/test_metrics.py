@@ -6,7 +6,6 @@ import pytest
 
 from helpers import data, metrics
 from helpers.metrics import JudgeCacheError
-
 from tests.support import real_mnist
 
 TINY = dict(epochs=2, subset=1000, test_subset=500, batch_size=64)
@@ -259,7 +258,7 @@ def test_truncated_cache_raises_naming_the_file(tiny, tmp_path, monkeypatch):
 
 def test_features_predict_and_evaluate_rank_real_digits_above_noise(tiny):
     judge, _, mnist = tiny
-    (x, y), _ = data.load_mnist(mnist, scale="-1-1", subset=1600)
+    (x, _y), _ = data.load_mnist(mnist, scale="-1-1", subset=1600)
     real = x[1000:]  # digits the judge never trained on
     assert judge.features(real).shape == (600, metrics.FEATURE_DIM)
     with pytest.raises(ValueError, match=r"from 0 to 255"):

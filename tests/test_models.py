@@ -15,7 +15,8 @@ from helpers import models
 BUILDERS = {
     "mlp_generator": (models.build_mlp_generator, 583_312, 2 * (128 + 256 + 512), (None, 100), (None, 28, 28, 1)),
     "mlp_discriminator": (models.build_mlp_discriminator, 233_985, 0, (None, 28, 28, 1), (None, 1)),
-    "dcgan_generator": (models.build_dcgan_generator, 2_330_944, 2 * (12544 + 128 + 64), (None, 100), (None, 28, 28, 1)),
+    "dcgan_generator": (models.build_dcgan_generator, 2_330_944, 2 * (12544 + 128 + 64), (None, 100),
+                        (None, 28, 28, 1)),
     "dcgan_discriminator": (models.build_dcgan_discriminator, 212_865, 0, (None, 28, 28, 1), (None, 1)),
     "mnist_classifier": (models.build_classifier, 34_826, 0, (None, 28, 28, 1), (None, 10)),
     "linear_classifier": (models.build_linear_classifier, 7_850, 0, (None, 28, 28, 1), (None, 10)),
@@ -82,13 +83,15 @@ def test_article_layers_batchnorm_leaky_relu_and_tutorial_dropout():
     assert [layer.rate for layer in dd.layers if type(layer).__name__ == "Dropout"] == [0.3, 0.3]
     dg = models.build_dcgan_generator()
     assert not dg.get_layer("project").use_bias
-    assert [layer.strides for layer in dg.layers if type(layer).__name__ == "Conv2DTranspose"] == [(1, 1), (2, 2), (2, 2)]
+    strides = [layer.strides for layer in dg.layers if type(layer).__name__ == "Conv2DTranspose"]
+    assert strides == [(1, 1), (2, 2), (2, 2)]
 
 
 def test_shape_check_names_the_layer():
     x = keras.Input(shape=(7, 7, 3))
     models._expect(x, (None, 7, 7, 3), "ok")
-    with pytest.raises(AssertionError, match=r"block 9: expected output shape \(None, 7, 7, 4\), got \(None, 7, 7, 3\)"):
+    with pytest.raises(AssertionError,
+                       match=r"block 9: expected output shape \(None, 7, 7, 4\), got \(None, 7, 7, 3\)"):
         models._expect(x, (None, 7, 7, 4), "block 9")
 
 

@@ -40,7 +40,8 @@ def test_optimal_momentum_rate_matches_simulated_iterates(kappa):
     q = Quadratic.with_condition(kappa, angle=0.3)
     t = M.optimal_momentum(q.L, q.mu)
     e = errors(q, optim.Momentum(t.learning_rate, t.momentum), 400)
-    # the critically damped extremes add a factor linear in t: over [200, 400] it moves the rate by 2^(1/200) − 1 < 0.4 %
+    # the critically damped extremes add a factor linear in t: over [200, 400] it moves the rate
+    # by 2^(1/200) − 1 < 0.4 %
     assert M.measured_rate(e, 200, 400) == pytest.approx(t.rate, rel=4e-3)
     # a smaller β than the best is slower: the small-curvature direction then limits the rate
     assert M.momentum_rate(t.learning_rate, t.momentum * 0.9, q.eigenvalues) > t.rate

@@ -8,7 +8,9 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 #: TensorFlow's native start-up lines (glog-style prefixes, absl and CUDA probes): never stored
-NATIVE_LOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d|absl::InitializeLog|cudart_stub|cuda_platform|cpu_feature_guard", re.M)
+NATIVE_LOG = re.compile(
+    r"^[IWEF]\d{4} \d\d:\d\d:\d\d|absl::InitializeLog|cudart_stub|cuda_platform|cpu_feature_guard", re.M
+)
 LOCAL_PATH = re.compile(r"(/(root|home|tmp|work|Users)/|[A-Z]:\\\\Users)")
 
 
@@ -47,12 +49,15 @@ def test_notebook_is_kept_as_the_conventions_say(path):
     for c in cells:
         for out in c.get("outputs", []):
             if out["output_type"] == "error":
-                assert "NBVAL_RAISES_EXCEPTION" in source(c), f"stored error in a cell not marked to raise: {out['ename']}"
-            text = json.dumps({k: v for k, v in out.items() if k != "data"}) + json.dumps(out.get("data", {}).get("text/plain", ""))
+                assert "NBVAL_RAISES_EXCEPTION" in source(c), (
+                    f"stored error in a cell not marked to raise: {out['ename']}")
+            text = (json.dumps({k: v for k, v in out.items() if k != "data"})
+                    + json.dumps(out.get("data", {}).get("text/plain", "")))
             assert not LOCAL_PATH.search(text), f"local path in an output: {LOCAL_PATH.search(text).group(0)}"
             if out["output_type"] == "stream" and out["name"] == "stderr":
                 assert "Warning" not in "".join(out["text"]), f"stray warning stored: {''.join(out['text'])[:200]}"
-                assert not NATIVE_LOG.search("".join(out["text"])), f"TensorFlow start-up lines stored: {''.join(out['text'])[:200]}"
+                assert not NATIVE_LOG.search("".join(out["text"])), (
+                    f"TensorFlow start-up lines stored: {''.join(out['text'])[:200]}")
     assert path.stat().st_size < 5_000_000, f"{path.name} is {path.stat().st_size / 1e6:.1f} MB"
 
 

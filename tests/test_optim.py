@@ -172,7 +172,8 @@ def test_optimizer_state_resets_between_runs():
     (lambda: O.RMSProp(0.1, rho=-0.1), r"rho must be in \[0, 1\)"),
     (lambda: O.Adam(0.1, beta_1=1.5), r"beta_1 must be in \[0, 1\)"),
     (lambda: O.Adam(0.1, epsilon=0), "epsilon must be > 0"),
-    (lambda: O.make_optimizer("sgdx", 0.1), r"optimizer must be one of \['adam', 'gd', 'momentum', 'nesterov', 'rmsprop'\], got 'sgdx'"),
+    (lambda: O.make_optimizer("sgdx", 0.1),
+     r"optimizer must be one of \['adam', 'gd', 'momentum', 'nesterov', 'rmsprop'\], got 'sgdx'"),
 ])
 def test_optimizer_arguments_are_validated(factory, match):
     with pytest.raises(ValueError, match=match):

@@ -92,7 +92,8 @@ def test_mode_metrics_counts_modes_and_high_quality_samples():
     m = P.mode_metrics(blurred, ring)
     assert m["hq_fraction"] < 0.1
     # a mode needs at least 1% of the samples: 20 of 2500 is not enough, 30 is
-    pts = np.concatenate([np.tile(ring.centres[0], (20, 1)), np.tile(ring.centres[1], (30, 1)), np.full((2450, 2), 50.0)])
+    pts = np.concatenate([np.tile(ring.centres[0], (20, 1)), np.tile(ring.centres[1], (30, 1)),
+                          np.full((2450, 2), 50.0)])
     assert P.mode_metrics(pts, ring)["modes_covered"] == 1
     assert P.mode_metrics(pts, ring, min_fraction=0.005)["modes_covered"] == 2
     with pytest.raises(ValueError, match=r"samples must have shape \(n, 2\)"):
@@ -105,11 +106,11 @@ def test_mode_metrics_counts_modes_and_high_quality_samples():
 
 
 def test_mlp_shapes_and_backward_against_finite_differences(tiny):
-    g, d, real, fake, z = tiny
+    g, d, real, _fake, z = tiny
     assert g(z).shape == (6, 2) and d(real).shape == (7, 1) and g.layers == 3
     assert [p.shape for p in d.params] == [(2, 6), (6,), (6, 5), (5,), (5, 1), (1,)]
     w = np.random.default_rng(9).normal(size=(6, 2))
-    out, cache = g.forward(z)
+    _out, cache = g.forward(z)
     grads, gz = g.backward(cache, w)
     assert_grads_close(grads, numeric_grads(lambda: float(np.sum(w * g(z))), g.params))
     assert_grads_close([gz], numeric_grads(lambda: float(np.sum(w * g(z))), [z]))
@@ -137,8 +138,8 @@ def test_generator_loss_gradients_match_finite_differences(tiny, loss):
     assert_grads_close(grads, numeric_grads(lambda: P.generator_loss(g, d, z, loss)[0], g.params))
     # the per-point gradient is n · ∂loss/∂x_fake (the mean over the batch undone)
     fake = fake.copy()
-    dl = {"saturating": lambda l: -np.logaddexp(0, l), "non-saturating": lambda l: np.logaddexp(0, -l),
-          "least-squares": lambda l: 0.5 * (l - 1) ** 2}[loss]
+    dl = {"saturating": lambda s: -np.logaddexp(0, s), "non-saturating": lambda s: np.logaddexp(0, -s),
+          "least-squares": lambda s: 0.5 * (s - 1) ** 2}[loss]
     numeric = numeric_grads(lambda: float(np.sum(dl(d(fake)))), [fake])[0]
     np.testing.assert_allclose(push, numeric, rtol=1e-5, atol=1e-8)
     assert value == pytest.approx(float(np.mean(dl(d(fake)))))
@@ -309,7 +310,7 @@ def test_setters_change_the_settings_and_the_optimisers():
 def test_field_and_pushes():
     pg = P.Playground(hidden=16, batch=64)
     pg.train(20)
-    xs, ys, score = pg.field(30)
+    xs, _ys, score = pg.field(30)
     assert xs.shape == (30,) and score.shape == (30, 30) and score.min() >= 0 and score.max() <= 1
     pts, push = pg.pushes(40)
     assert pts.shape == push.shape == (40, 2)

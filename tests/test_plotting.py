@@ -1,13 +1,13 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from helpers import functions as F  # noqa: E402
-from helpers import optim as O  # noqa: E402
-from helpers import plotting as P  # noqa: E402
+from helpers import functions as F
+from helpers import optim as O
+from helpers import plotting as P
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +73,7 @@ def test_image_grid_shapes_and_errors():
 
 
 def test_new_figure_outside_pyplot():
-    fig, axes = P.new_figure(2, pyplot=False)
+    _fig, axes = P.new_figure(2, pyplot=False)
     assert len(axes) == 2 and plt.get_fignums() == []
 
 

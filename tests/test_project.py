@@ -44,3 +44,35 @@ def test_main_usage_and_errors(capsys):
     assert "usage" in capsys.readouterr().err
     assert project.main(["set-repo", "bad"]) == 2
     assert "OWNER/NAME" in capsys.readouterr().err
+
+
+def _colab_branch(nb: Path) -> str:
+    """The setup cell's lines that run only on Colab: the ``if "google.colab" …`` block."""
+    cells = json.loads(nb.read_text())["cells"]
+    lines = "".join(next(c for c in cells if c["cell_type"] == "code")["source"]).splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith('if "google.colab" in sys.modules:'))
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith("    ")), len(lines))
+    return "".join(lines[start:end])
+
+
+def test_every_setup_cell_has_the_same_colab_branch():
+    branches = {nb.name: _colab_branch(nb) for nb in sorted((ROOT / "notebooks").glob("*.ipynb"))}
+    assert len(set(branches.values())) == 1, "the setup cells' Colab branches differ"
+
+
+def test_colab_branch_installs_this_package_alone_and_says_so(monkeypatch, capsys):
+    """Run the Colab branch with a stand-in google.colab and pip: one ``pip install --no-deps`` of this
+    repository, no custom widget manager, and a line saying what was installed."""
+    import subprocess
+    import sys
+    import types
+
+    branch = _colab_branch(ROOT / "notebooks" / "01_gradient_descent.ipynb")
+    calls = []
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append((cmd, kw)))
+    exec(branch, {"sys": sys, "subprocess": subprocess, "GITHUB_REPO": project.GITHUB_REPO})
+    assert calls == [([sys.executable, "-m", "pip", "install", "-q", "--no-deps", project.pip_url()], {"check": True})]
+    assert "enable_custom_widget_manager" not in branch
+    out = capsys.readouterr().out
+    assert out.startswith("installed helpers ") and project.GITHUB_REPO in out and "without dependencies" in out

@@ -29,7 +29,9 @@ ARTICLE_FILES = {
 }
 NAMES = "|".join(ARTICLE_FILES)
 QUOTE = re.compile(r"「(?P<text>[^「」]+)」\s*\((?P<article>" + NAMES + r")\s*§\s*(?P<section>\d+(?:\.\d+)*)\)")
-MARKER = re.compile(r"^#\s*(?P<kind>as printed in|adapted from)\s+(?P<article>" + NAMES + r")\s*§\s*(?P<section>\d+(?:\.\d+)*)\b")
+MARKER = re.compile(
+    r"^#\s*(?P<kind>as printed in|adapted from)\s+(?P<article>" + NAMES + r")\s*§\s*(?P<section>\d+(?:\.\d+)*)\b"
+)
 #: CJK ideographs, CJK symbols and punctuation (「」 among them), full-width forms
 CHINESE = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 HEADING = re.compile(r"^#+\s*(?P<number>\d+(?:\.\d+)*)?\.?\s*(?P<title>.*)$")
@@ -37,7 +39,8 @@ HEADING = re.compile(r"^#+\s*(?P<number>\d+(?:\.\d+)*)?\.?\s*(?P<title>.*)$")
 
 def articles_folder() -> Path | None:
     """The folder holding the two articles: ``ARTICLES_PATH``, or ``shared/articles`` beside the repository."""
-    candidates = [os.environ.get("ARTICLES_PATH")] + [str(p / "shared" / "articles") for p in (ROOT.parent, ROOT.parent.parent)]
+    candidates = [os.environ.get("ARTICLES_PATH"),
+                  *(str(p / "shared" / "articles") for p in (ROOT.parent, ROOT.parent.parent))]
     for candidate in candidates:
         if candidate and all((Path(candidate) / name).is_file() for name in ARTICLE_FILES.values()):
             return Path(candidate)
@@ -116,7 +119,8 @@ def check_quote(articles, article: str, section: str, quoted: str) -> str | None
     for piece in (p for p in (squash(q) for q in quoted.split("…")) if p):
         found = body.find(piece, position)
         if found < 0:
-            where = "elsewhere in the article" if any(piece in squash("\n".join(v)) for v in articles[article].values()) else "nowhere in it"
+            elsewhere = any(piece in squash("\n".join(v)) for v in articles[article].values())
+            where = "elsewhere in the article" if elsewhere else "nowhere in it"
             return f"「{quoted}」 is not in {article} §{section} ('{piece[:40]}' is {where})"
         position = found + len(piece)
     return None
@@ -143,7 +147,8 @@ def check_code(articles, text: str) -> list[str]:
     marker = next((MARKER.match(line) for line in lines if MARKER.match(line)), None)
     if marker is None:
         if CHINESE.search(text):
-            return ["a code cell holding Chinese text must start with '# as printed in <article> §n' or '# adapted from <article> §n'"]
+            return [("a code cell holding Chinese text must start with '# as printed in <article> §n' "
+                     "or '# adapted from <article> §n'")]
         return []
     article, section = marker["article"], marker["section"]
     sec = articles[article].get(section)
@@ -151,7 +156,8 @@ def check_code(articles, text: str) -> list[str]:
         return [f"{article} has no section §{section}"]
     if marker["kind"] == "adapted from":
         stripped = {line.strip() for line in sec}
-        return [f"line not in {article} §{section}: {line.strip()!r}" for line in lines if CHINESE.search(line) and not MARKER.match(line) and line.strip() not in stripped]
+        return [f"line not in {article} §{section}: {line.strip()!r}" for line in lines
+                if CHINESE.search(line) and not MARKER.match(line) and line.strip() not in stripped]
     body = [line.rstrip() for line in lines if not MARKER.match(line) and not line.lstrip().startswith("# NBVAL")]
     strings = re.findall(r'("""|\'\'\')(.*?)\1', "\n".join(body), flags=re.S)
     if strings:
@@ -164,7 +170,8 @@ def check_code(articles, text: str) -> list[str]:
     n = len(body)
     if not n or not any(printed[i:i + n] == body for i in range(len(printed) - n + 1)):
         first_bad = next((line for line in body if line not in printed), None)
-        detail = f"first line not printed there: {first_bad!r}" if first_bad is not None else "the lines are there but not as one contiguous run"
+        detail = (f"first line not printed there: {first_bad!r}" if first_bad is not None
+                  else "the lines are there but not as one contiguous run")
         return [f"the cell marked 'as printed in {article} §{section}' is not that section's code verbatim ({detail})"]
     return []
 
@@ -186,7 +193,8 @@ def test_the_checker_catches_misquotes_misattributions_and_edited_code(articles)
     assert check_markdown(articles, "「能够避免陷入局部最优」(次梯度取值 §6)")  # the other article
     assert check_markdown(articles, "「能够避免陷入局部最优」(次梯度优化 §2)")  # the wrong section
     assert check_markdown(articles, "「次梯度优化…能够避免陷入局部最优」(次梯度优化 §6)") == []  # pieces in order
-    assert check_markdown(articles, "「能够避免陷入局部最优…次梯度优化在图像合成中的优势」(次梯度优化 §6)")  # out of order
+    # out of order
+    assert check_markdown(articles, "「能够避免陷入局部最优…次梯度优化在图像合成中的优势」(次梯度优化 §6)")
     assert check_markdown(articles, "它说 能够避免") and check_markdown(articles, "(次梯度优化 is a name)") == []
     printed = "# as printed in 次梯度优化 §4.1\n# 生成器模型\ndef build_generator():\n    model = Sequential()"
     assert check_code(articles, printed) == []
@@ -195,4 +203,4 @@ def test_the_checker_catches_misquotes_misattributions_and_edited_code(articles)
     assert check_code(articles, "# 生成器模型\nx = 1")  # Chinese without a marker
     assert check_code(articles, '# as printed in 次梯度优化 §4.1\nsrc = """\nimport tensorflow as tf\n"""') == []
     assert check_code(articles, "# adapted from 次梯度优化 §4.1\n# 生成器模型\nmodel = keras.Sequential()") == []
-    assert check_code(articles, "# adapted from 次梯度优化 §4.1\n# 生成器模型（修好了）")
+    assert check_code(articles, "# adapted from 次梯度优化 §4.1\n# 生成器模型（修好了）")  # noqa: RUF001 -- full-width parentheses on purpose

@@ -64,7 +64,8 @@ def test_add_noise_uses_one_draw_for_every_level(digits):
 @pytest.mark.parametrize("args,match", [
     ((np.zeros((2, 28, 28)), -0.1), r"noise_std must be a number in \[0, 10\], got -0.1"),
     ((np.zeros((2, 28, 28)), float("nan")), r"noise_std must be a number in \[0, 10\]"),
-    ((np.zeros((2, 27, 28)), 0.1), r"images must have shape \(n, 28, 28\) or \(n, 28, 28, 1\) with n >= 1, got \(2, 27, 28\)"),
+    ((np.zeros((2, 27, 28)), 0.1),
+     r"images must have shape \(n, 28, 28\) or \(n, 28, 28, 1\) with n >= 1, got \(2, 27, 28\)"),
     ((np.full((1, 28, 28), 255.0), 0.1), r"images must be finite floats in \[0, 1\]"),
 ])
 def test_add_noise_rejects_bad_input(args, match):
@@ -78,7 +79,8 @@ def test_box_mask():
     m = rw.box_mask((10, 20), (4, 24))
     assert m.shape == (28, 28, 1) and m.dtype == np.float32
     assert int((m == 0).sum()) == 10 * 20 and m[15, 10, 0] == 0 and m[5, 10, 0] == 1 and m[15, 2, 0] == 1
-    with pytest.raises(ValueError, match=r"rows must be a pair \(start, stop\) of integers with 0 <= start < stop <= 28, got \(20, 10\)"):
+    with pytest.raises(ValueError, match=(r"rows must be a pair \(start, stop\) of integers "
+                                          r"with 0 <= start < stop <= 28, got \(20, 10\)")):
         rw.box_mask((20, 10))
     with pytest.raises(ValueError, match=r"cols must be a pair .* got \(0, 30\)"):
         rw.box_mask(cols=(0, 30))

@@ -154,7 +154,8 @@ def jupyter_notebook(notebooks: Path = NOTEBOOKS, env: dict | None = None, timeo
         f"--NotebookApp.token={token}", f"--NotebookApp.notebook_dir={root}", "--allow-root",
     ]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=server_env, cwd=root, start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=server_env, cwd=root,
+                                start_new_session=True)
     server = NotebookServer(f"http://127.0.0.1:{port}", token, root, proc, log)
     try:
         deadline = time.monotonic() + timeout
@@ -168,7 +169,8 @@ def jupyter_notebook(notebooks: Path = NOTEBOOKS, env: dict | None = None, timeo
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"jupyter notebook did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+                raise RuntimeError(f"jupyter notebook did not answer within {timeout:.0f} s:\n"
+                                   f"{log.read_text()[-3000:]}")
             time.sleep(0.5)
         yield server
     finally:
@@ -282,7 +284,8 @@ def widget_state(area) -> str:
 
 
 def slider_handles(area):
-    """The jQuery-UI handles of an explorer's sliders (ipywidgets 7 draws its sliders with jQuery UI), one per slider."""
+    """The jQuery-UI handles of an explorer's sliders (ipywidgets 7 draws its sliders with jQuery UI), one per
+    slider."""
     return area.locator(".widget-slider .ui-slider-handle")
 
 
@@ -337,7 +340,8 @@ def choose_next_option(page, area, index: int, timeout: float = 30.0) -> tuple[s
 
 
 def click_button(page, area, index: int, timeout: float = 30.0) -> tuple[str, float]:
-    """Click push button ``index`` of ``area``, wait for the figure or the caption to change; return its label and the seconds."""
+    """Click push button ``index`` of ``area``, wait for the figure or the caption to change; return its label
+    and the seconds."""
     button = action_buttons(area).nth(index)
     button.scroll_into_view_if_needed()
     label = button.inner_text().strip()

@@ -49,7 +49,8 @@ def notebooks_with_widgets(folder: Path = NOTEBOOKS) -> list[Path]:
     found = []
     for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
         nb = json.loads(path.read_text(encoding="utf-8"))
-        if any(WIDGET_MIME in o.get("data", {}) for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])):
+        outputs = (o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
+        if any(WIDGET_MIME in o.get("data", {}) for o in outputs):
             found.append(path)
     return found
 
@@ -125,7 +126,8 @@ def jupyter_lab(notebooks: Path = NOTEBOOKS, env: dict | None = None, timeout: f
         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=server_env, cwd=root, start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=server_env, cwd=root,
+                                start_new_session=True)
     server = LabServer(f"http://127.0.0.1:{port}", token, root, proc, log)
     try:
         deadline = time.monotonic() + timeout
@@ -179,7 +181,8 @@ def open_and_run_all(page, server: LabServer, name: str, timeout: float = 600.0)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     # wait for the kernel to be ready before running
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.jp-Toolbar-kernelStatus, .jp-KernelStatus, .jp-Notebook-ExecutionIndicator')]"
+        "() => [...document.querySelectorAll("
+        "'.jp-Toolbar-kernelStatus, .jp-KernelStatus, .jp-Notebook-ExecutionIndicator')]"
         ".some(e => /idle/i.test(e.getAttribute('data-status') || e.getAttribute('title') || e.textContent))",
         timeout=60_000,
     )
@@ -216,7 +219,8 @@ def open_and_run_all(page, server: LabServer, name: str, timeout: float = 600.0)
     unrun = [i for i, p in enumerate(page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt").all_inner_texts())
              if not any(ch.isdigit() for ch in p)]
     if unrun:
-        raise AssertionError(f"{name}: Run All stopped early; code cells {unrun} never ran. Errors shown: {error_outputs(page)}")
+        raise AssertionError(f"{name}: Run All stopped early; code cells {unrun} never ran. "
+                             f"Errors shown: {error_outputs(page)}")
     return time.monotonic() - start
 
 
@@ -230,7 +234,8 @@ def error_outputs(page) -> list[str]:
     return page.evaluate(
         """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')]
             .filter(c => !/NBVAL_RAISES_EXCEPTION/.test(c.querySelector('.jp-InputArea-editor')?.textContent || ''))
-            .flatMap(c => [...c.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')])
+            .flatMap(c => [...c.querySelectorAll(
+                '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')])
             .map(o => o.textContent)
             .filter(t => /Traceback|Error:/.test(t))"""
     )

@@ -5,7 +5,8 @@ This test opens each widget notebook in classic Notebook (< 7) in headless Chrom
 checks that the widgets render (no widget error, no plain-text repr), that every slider of every
 explorer moves and the figure changes, as does choosing another option in every menu, that every
 push button changes the figure or the caption, and that the GAN playground's Train animates (the
-frame advances several times, then stops when Train is pressed again). Screenshots land in tests/browser/screenshots/classic-*.png.
+frame advances several times, then stops when Train is pressed again). Screenshots land in
+tests/browser/screenshots/classic-*.png.
 
 It runs only in an environment with classic Notebook < 7 and ipywidgets 7 (CI's Colab-pinned one)
 and skips elsewhere (JupyterLab 4 with ipywidgets 8 is tested by test_widgets_in_browser.py). There,
@@ -126,7 +127,8 @@ def _exercise(notebook, server, page, screenshots):
             print(f"{notebook.name}: explorer {i}, button {label!r}: figure changed after {latency * 1000:.0f} ms")
         train = classic.toggle_button(area, "Train")
         if train.count():
-            _train_and_pause(page, area, train, f"{notebook.name}: explorer {i}", screenshots / f"classic-{notebook.stem}-widget{i}-training.png")
+            _train_and_pause(page, area, train, f"{notebook.name}: explorer {i}",
+                             screenshots / f"classic-{notebook.stem}-widget{i}-training.png")
         area.screenshot(path=str(screenshots / f"classic-{notebook.stem}-widget{i}-after.png"))
         assert not CAPTION_ERROR.search(area.inner_text()), f"explorer {i} reports an error: {area.inner_text()[-300:]}"
     assert classic.widget_problems(page) == []
@@ -140,7 +142,8 @@ def _step(area) -> int:
 
 
 def _train_and_pause(page, area, train, where: str, screenshot) -> None:
-    """Press Train: the frame must advance at least MIN_NEW_FRAMES times; press it again: the frames must stop."""
+    """Press Train: the frame must advance at least MIN_NEW_FRAMES times; press it again: the frames must
+    stop."""
     step0 = _step(area)
     train.scroll_into_view_if_needed()
     train.click()
@@ -150,7 +153,8 @@ def _train_and_pause(page, area, train, where: str, screenshot) -> None:
     new = len(frames) - 1
     print(f"{where}: Train: {new} new frames in {TRAIN_SECONDS:.0f} s, step {step0} -> {step1}")
     assert new >= MIN_NEW_FRAMES and step1 > step0, (
-        f"{where}: Train pressed, but the frame advanced {new} times in {TRAIN_SECONDS:.0f} s (step {step0} -> {step1})")
+        f"{where}: Train pressed, but the frame advanced {new} times in {TRAIN_SECONDS:.0f} s "
+        f"(step {step0} -> {step1})")
     train.click()
     page.wait_for_timeout(1500)  # a frame already being drawn may still land
     still = classic.watch_frames(page, area, 2.0)
