@@ -15,12 +15,14 @@ def canonical(name: str) -> str:
 
 def main(report_path: str, constraints_path: str) -> int:
     pins = {}
-    for line in open(constraints_path, encoding="utf-8"):
-        line = line.split("#", 1)[0].strip()
-        if line:
-            name, version = line.split("==")
-            pins[canonical(name)] = version
-    installs = [(item["metadata"]["name"], item["metadata"]["version"]) for item in json.load(open(report_path))["install"]]
+    with open(constraints_path, encoding="utf-8") as constraints:
+        for line in constraints:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                name, version = line.split("==")
+                pins[canonical(name)] = version
+    with open(report_path) as report:
+        installs = [(item["metadata"]["name"], item["metadata"]["version"]) for item in json.load(report)["install"]]
     print("the install would add: " + (", ".join(f"{n} {v}" for n, v in installs) or "nothing"))
     changed = [f"{n} {pins[canonical(n)]} -> {v}" for n, v in installs if canonical(n) in pins]
     if changed:
