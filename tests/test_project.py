@@ -76,3 +76,41 @@ def test_colab_branch_installs_this_package_alone_and_says_so(monkeypatch, capsy
     assert "enable_custom_widget_manager" not in branch
     out = capsys.readouterr().out
     assert out.startswith("installed helpers ") and project.GITHUB_REPO in out and "without dependencies" in out
+
+
+def test_every_committed_notebook_is_stored_normalized():
+    """Re-executing a notebook must not leave per-run noise in git: run ``python -m helpers.project normalize``."""
+    assert project.normalize(check=True) == []
+
+
+def test_normalize_strips_run_noise_and_keeps_what_matters(tmp_path, capsys):
+    (tmp_path / "notebooks").mkdir()
+    cell = {"cell_type": "code", "execution_count": 3, "source": ["print(1)\n"],
+            "metadata": {"tags": ["keep"], "execution": {"iopub.status.idle": "2026-11-30T11:50Z"}, "scrolled": True},
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": ["1\n"]}]}
+    nb = {"cells": [cell], "nbformat": 4, "nbformat_minor": 5,
+          "metadata": {"kernelspec": {"name": "python3"}, "language_info": {"name": "python", "version": "3.11.7"},
+                       "widgets": {"state": {}}, "toc": {"x": 1}}}
+    path = tmp_path / "notebooks" / "01_x.ipynb"
+    path.write_text(json.dumps(nb))
+    assert project.normalize(tmp_path, check=True) == [path] and json.loads(path.read_text()) == nb  # check: no write
+    assert project.normalize(tmp_path) == [path]
+    stored = json.loads(path.read_text())
+    assert stored["cells"][0]["metadata"] == {"tags": ["keep"]}
+    assert stored["cells"][0]["outputs"] == cell["outputs"] and stored["cells"][0]["execution_count"] == 3
+    assert stored["metadata"] == {"kernelspec": project.KERNELSPEC, "language_info": {"name": "python"},
+                                  "widgets": {"state": {}}}
+    assert project.normalize(tmp_path) == []  # idempotent
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match=r"01_x.ipynb is not valid JSON"):
+        project.normalize(tmp_path)
+    assert path.read_text() == "{not json"  # a broken file is reported, never overwritten
+
+
+def test_main_normalize_check_exit_codes(monkeypatch, capsys):
+    monkeypatch.setattr(project, "normalize", lambda check=False: [project.ROOT / "notebooks" / "01_x.ipynb"])
+    assert project.main(["normalize", "--check"]) == 1
+    assert "not normalized: notebooks/01_x.ipynb" in capsys.readouterr().out
+    assert project.main(["normalize"]) == 0
+    assert project.main(["normalize", "--bogus"]) == 2
+    assert "normalize [--check]" in capsys.readouterr().err
