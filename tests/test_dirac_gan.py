@@ -6,10 +6,7 @@ from matplotlib.figure import Figure
 from helpers import dirac_gan as D
 from helpers import games, plotting
 from helpers.widgets import Explorer, View
-
-
-def control(w, description):
-    return next(c for c in w.children if getattr(c, "description", None) == description)
+from tests.support import control
 
 
 def test_f_and_its_derivatives():

@@ -3,25 +3,16 @@ import numpy as np
 import pytest
 
 from helpers import inversion, models
-from helpers.autoencoder import build_dense_decoder
 from helpers.metrics import build_judge_model
+from tests.support import targets_from
 
-
-@pytest.fixture(scope="module")
-def decoder():
-    keras.utils.set_random_seed(0)
-    return build_dense_decoder(4, (32,))
+# `decoder` (a seeded dense decoder, 4 → 28×28×1) is a fixture of tests/conftest.py
 
 
 @pytest.fixture(scope="module")
 def classifier():
     keras.utils.set_random_seed(1)
     return models.build_classifier(num_classes=10, dropout=0.0)
-
-
-def targets_from(decoder, n=3, seed=5):
-    z = np.random.default_rng(seed).standard_normal((n, 4)).astype(np.float32)
-    return z, keras.ops.convert_to_numpy(decoder(z))
 
 
 def images(n=4, seed=0):

@@ -1,23 +1,17 @@
 import ipywidgets as W
-import keras
 import numpy as np
 import pytest
 
 from helpers import inversion_widgets as iw
-from helpers.autoencoder import build_dense_decoder
 from helpers.widgets import Explorer, View
+from tests.support import targets_from
 
-
-@pytest.fixture(scope="module")
-def decoder():
-    keras.utils.set_random_seed(0)
-    return build_dense_decoder(4, (32,))
+# `decoder` (a seeded dense decoder, 4 → 28×28×1) is a fixture of tests/conftest.py
 
 
 @pytest.fixture(scope="module")
 def targets(decoder):
-    z = np.random.default_rng(5).standard_normal((3, 4)).astype(np.float32)
-    return keras.ops.convert_to_numpy(decoder(z))  # images the decoder can make exactly
+    return targets_from(decoder)[1]  # 3 images the decoder can make exactly
 
 
 def test_view_descends_on_z(decoder, targets):

@@ -5,6 +5,7 @@ from matplotlib.figure import Figure
 
 from helpers import playground as P
 from helpers.widgets import View
+from tests.support import same
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -221,10 +222,6 @@ def _copy(params):
     return [p.copy() for p in params]
 
 
-def _same(a, b):
-    return all(np.array_equal(x, y) for x, y in zip(a, b))
-
-
 def test_alternating_and_simultaneous_rounds_take_their_gradients_where_the_definitions_say():
     kw = dict(hidden=16, batch=64, ema=0.0)
     alt, sim = P.Playground(**kw), P.Playground(**kw, update="simultaneous")
@@ -243,13 +240,13 @@ def test_alternating_and_simultaneous_rounds_take_their_gradients_where_the_defi
     alt.train(1)
     sim.train(1)
     assert alt.d_updates == sim.d_updates == 1 and alt.g_updates == sim.g_updates == 1
-    assert _same(alt.d.params, d1) and _same(sim.d.params, d1)  # D's step is the same in both
+    assert same(alt.d.params, d1) and same(sim.d.params, d1)  # D's step is the same in both
     for pg, grads in ((alt, grads_g_after_d), (sim, grads_g_same_point)):
         opt = P.Adam([p.copy() for p in g0], pg.settings.lr_g, pg.settings.beta_1)
         opt.step(grads)
-        assert _same(pg.g.params, opt.params)
-    assert not _same(alt.g.params, sim.g.params)
-    assert not _same(d0, d1)
+        assert same(pg.g.params, opt.params)
+    assert not same(alt.g.params, sim.g.params)
+    assert not same(d0, d1)
     # d_steps > 1: simultaneous takes the extra D steps alone first, then one step of both
     sim2 = P.Playground(**kw, update="simultaneous", d_steps=3)
     sim2.train(2)

@@ -8,6 +8,7 @@ import pytest
 
 from helpers import data, models, training
 from helpers.training import DivergenceError, GANTrainer
+from tests.support import same
 
 BATCH = 32
 N_IMAGES = 100  # 4 batches: 32, 32, 32 and a last one of 4
@@ -57,10 +58,6 @@ def weights(model):
 
 def trainable(model):
     return [keras.ops.convert_to_numpy(v).copy() for v in model.trainable_variables]
-
-
-def same(a, b):
-    return all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
 # --------------------------------------------------------------------------- losses and sampling

@@ -7,10 +7,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from helpers import widgets
-
-
-def slider(w, description):
-    return next(c for c in w.children if getattr(c, "description", None) == description)
+from tests.support import control
 
 
 @pytest.mark.parametrize("lr,expected", [(0.01, "monotone"), (0.05, "monotone"), (0.1, "monotone"),
@@ -67,10 +64,10 @@ def test_gd_explorer_slider_changes_the_result():
     first = w.result.summary
     first_png = w.image.value
     assert first_png[:4] == b"\x89PNG" and "regime: <b>monotone</b>" in w.caption.value
-    slider(w, "η").value = 0.15
+    control(w, "η").value = 0.15
     assert w.result.summary["regime"] == "oscillating" and w.result.summary != first
     assert w.image.value != first_png and "oscillating" in w.caption.value
-    slider(w, "κ").value = 1.0
+    control(w, "κ").value = 1.0
     assert w.result.summary["L"] == pytest.approx(1.0) and w.result.summary["regime"] == "monotone"
 
 
@@ -80,7 +77,7 @@ def test_game_view_and_explorer():
     assert sim.summary["growth"] > 1 and sim.summary["final_distance"] > 1.2
     assert alt.summary["growth"] == pytest.approx(1.0) and alt.summary["final_distance"] < 1.3
     w = widgets.game_explorer()
-    slider(w, "turns").value = "extragradient"
+    control(w, "turns").value = "extragradient"
     assert w.result.summary["growth"] < 1
     with pytest.raises(ValueError, match="mode must be one of"):
         widgets.game_view(0.1, 10, "sideways")
@@ -92,7 +89,7 @@ def test_subgradient_view_and_explorer():
     assert const.summary["increases"] > 0
     assert dimin.summary["best_value"] < const.summary["best_value"]
     w = widgets.subgradient_explorer()
-    slider(w, "step").value = "sqrt"
+    control(w, "step").value = "sqrt"
     fresh = widgets.subgradient_view(0.3, 60, "sqrt")
     assert w.result.summary["best_value"] == pytest.approx(fresh.summary["best_value"])
 
@@ -110,7 +107,7 @@ def test_optimizer_view_and_explorer():
     assert not rb.summary["diverged"]
     assert "rates" not in rb.summary and len(rb.figure.axes[2].lines) == 2   # no closed form for Adam
     w = widgets.optimizer_explorer()
-    slider(w, "optimizer").value = "gd"
+    control(w, "optimizer").value = "gd"
     assert w.result.summary["final_gap"] == pytest.approx(w.result.summary["gd_final_gap"])
     with pytest.raises(ValueError, match="problem must be one of"):
         widgets.optimizer_view(problem="Himmelblau")
@@ -202,12 +199,12 @@ def test_explorer_keeps_one_figure_and_redraws_what_moves():
     w = widgets.gd_explorer()
     assert w.scenes is not None
     figure = w.result.figure
-    slider(w, "η").value = 0.1
+    control(w, "η").value = 0.1
     assert w.result.figure is figure, "a slider move must reuse the explorer's figure"
     assert np.array_equal(pixels(w.image.value), pixels(widgets.gd_view(0.1, 30, 10.0)._repr_png_()))
     scene = next(iter(w.scenes.scenes.values()))
     assert scene.figure.axes[0].collections[0] not in scene._drawn, "the contours belong to the cached static layer"
-    slider(w, "κ").value = 3.0  # new contours: a second scene (figure) for the new key
+    control(w, "κ").value = 3.0  # new contours: a second scene (figure) for the new key
     assert w.result.figure is not figure and len(w.scenes.scenes) == 2
     assert w.result.summary == widgets.gd_view(0.1, 30, 3.0).summary
 
@@ -217,7 +214,7 @@ def test_explorer_without_fast_path_calls_the_view(monkeypatch):
     w = widgets.gd_explorer()
     assert w.scenes is None
     figure = w.result.figure
-    slider(w, "η").value = 0.1
+    control(w, "η").value = 0.1
     assert w.result.figure is not figure and w.result.png is None and w.result.summary["regime"] == "monotone"
 
 
