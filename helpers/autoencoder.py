@@ -32,6 +32,7 @@ from helpers._keras import keras  # quietly: no TensorFlow start-up lines; befor
 import numpy as np
 from keras import layers
 
+from helpers.checks import non_negative_int, positive_int, rate_or_schedule
 from helpers.data import make_dataset
 from helpers.models import IMAGE_SHAPE, _expect
 from helpers.training import (
@@ -39,7 +40,6 @@ from helpers.training import (
     STATE_FILE,
     DivergenceError,
     TrainResult,
-    _check_rate,
     _check_split,
     _check_strategy,
     _compile,
@@ -52,7 +52,6 @@ from helpers.training import (
     check_batch_size,
     latest_checkpoint,
 )
-from helpers.validation import positive_int
 
 ARCHS = ("dense", "conv", "article")
 LOSSES = ("l2", "l1", "bce")
@@ -260,7 +259,7 @@ class AutoencoderTrainer:
             raise ValueError(f"encoder gives latent size {enc_latent} but decoder takes {self.latent_dim}")
         self.beta, self.noise_std, self.arch, self.seed = float(beta), float(noise_std), arch, int(seed)
         with _scope(self.strategy):  # the trainer's own variables live where the models' do
-            self.optimizer = keras.optimizers.Adam(_check_rate("learning_rate", learning_rate))
+            self.optimizer = keras.optimizers.Adam(rate_or_schedule("learning_rate", learning_rate))
             self._noise_seed = keras.random.SeedGenerator(seed)
         self._compiled: Callable | None = None
         self.epoch = 0
@@ -360,9 +359,8 @@ class AutoencoderTrainer:
     def sample(self, n: int = 64, seed: int = 0) -> np.ndarray:
         """Decode ``n`` draws from the prior ``N(0, I)`` (meaningful for a VAE; an autoencoder never trained for it)."""
         n = positive_int("n", n)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        z = np.random.default_rng(int(seed)).standard_normal((n, self.latent_dim)).astype(np.float32)
+        seed = non_negative_int("seed", seed)
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
         return self.decode(z)
 
     def evaluate(self, x, batch_size: int = 1000) -> dict[str, float]:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import integer_from, positive_int
+
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 #: SHA-256 of the file at :data:`MNIST_URL` (as Keras checks it).
 MNIST_FILE_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
@@ -176,8 +178,7 @@ def scale_images(x: np.ndarray, scale: str | None) -> np.ndarray:
 def _check_size(name: str, n: int | None, total: int) -> None:
     if n is None:
         return
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= total:
-        raise ValueError(f"{name} must be an integer from 1 to {total} (or None for all), got {n!r}")
+    integer_from(name, n, 1, total, " (or None for all)")
 
 
 def load_mnist(
@@ -219,8 +220,7 @@ def make_dataset(
     """A ``tf.data.Dataset`` of ``x`` (or ``(x, y)``): cached, shuffled each epoch, batched, prefetched."""
     import tensorflow as tf
 
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    positive_int("batch_size", batch_size)
     if y is not None and len(y) != len(x):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
     if drop_remainder and batch_size > len(x):

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
-from .optim import _count, _positive
+from .checks import count, non_negative, positive
 
 Array = np.ndarray
 METHODS = ("gan", "nsgan", "wgan", "wgan-gp", "instance-noise", "r1", "r2")
@@ -64,13 +64,6 @@ def _mode(mode: str) -> str:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     return mode
-
-
-def _non_negative(name: str, value: float) -> float:
-    numeric = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
-    if not numeric or not value >= 0 or not np.isfinite(value):
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
-    return float(value)
 
 
 def _point(z) -> Array:
@@ -118,7 +111,7 @@ def field(method: str, theta, psi, *, gamma: float = 0.3, sigma: float = 1.0) ->
     part of the field.
     """
     _method(method)
-    return _field(method, theta, psi, _non_negative("gamma", gamma), _non_negative("sigma", sigma))
+    return _field(method, theta, psi, non_negative("gamma", gamma), non_negative("sigma", sigma))
 
 
 def _field(method: str, theta, psi, gamma: float, sigma: float) -> tuple[Array, Array]:
@@ -152,8 +145,8 @@ def equilibrium_jacobian(method: str, *, gamma: float = 0.3, sigma: float = 1.0)
     in the lower-right corner (the damping of the discriminator).
     """
     _method(method)
-    gamma = _non_negative("gamma", gamma)
-    sigma = _non_negative("sigma", sigma)
+    gamma = non_negative("gamma", gamma)
+    sigma = non_negative("sigma", sigma)
     if method == "wgan-gp":
         return None
     a = 1.0 if method == "wgan" else float(f_prime(0.0))
@@ -163,7 +156,7 @@ def equilibrium_jacobian(method: str, *, gamma: float = 0.3, sigma: float = 1.0)
 
 def numerical_jacobian(fn: Callable[[Array], Array], z, eps: float = 1e-6) -> Array:
     """Central finite-difference Jacobian of ``fn`` (a map from R^n to R^m) at the point ``z``."""
-    eps = _positive("eps", eps)
+    eps = positive("eps", eps)
     z = np.asarray(z, dtype=np.float64).reshape(-1)
     columns = []
     for i in range(z.size):
@@ -201,11 +194,11 @@ def _step_args(method, mode, h, n_d, gamma, sigma, clip) -> tuple:
     """Check a step's settings once (the trainers then call :func:`_step` without checks)."""
     _method(method)
     _mode(mode)
-    n_d = _count("n_d", n_d)
+    n_d = count("n_d", n_d)
     if mode == "simultaneous" and n_d != 1:
         raise ValueError(f"n_d must be 1 for simultaneous steps, got {n_d}")
-    return (method, mode, _positive("h", h), n_d, _non_negative("gamma", gamma), _non_negative("sigma", sigma),
-            _positive("clip", clip) if method == "wgan" else None)
+    return (method, mode, positive("h", h), n_d, non_negative("gamma", gamma), non_negative("sigma", sigma),
+            positive("clip", clip) if method == "wgan" else None)
 
 
 def _step(theta: float, psi: float, method: str, mode: str, h: float, n_d: int, gamma: float, sigma: float,
@@ -229,8 +222,8 @@ def update_jacobian(method: str, h: float, mode: str = "alternating", *, n_d: in
     G·Dⁿᵈ with D = [[1, 0], [ηJ₂₁, 1 + ηJ₂₂]] and G = [[1 + ηJ₁₁, ηJ₁₂], [0, 1]].
     """
     _mode(mode)
-    h = _positive("h", h)
-    n_d = _count("n_d", n_d)
+    h = positive("h", h)
+    n_d = count("n_d", n_d)
     if mode == "simultaneous" and n_d != 1:
         raise ValueError(f"n_d must be 1 for simultaneous steps, got {n_d}")
     J = equilibrium_jacobian(method, gamma=gamma, sigma=sigma)
@@ -255,7 +248,7 @@ def r1_max_step(gamma: float, mode: str = "simultaneous") -> float:
 
     Simultaneous: 4γ for γ ≤ 1 and 4/(γ + √(γ² − 1)) above. Alternating: 4/(γ + √(γ² + 1)).
     """
-    gamma = _positive("gamma", gamma)
+    gamma = positive("gamma", gamma)
     a = float(f_prime(0.0))
     if _mode(mode) == "alternating":  # det = 1 − ηγ, trace = 2 − η²a² − ηγ; |λ| < 1 ⇔ η²a² + 2ηγ < 4
         return 2 / (gamma / 2 + np.sqrt(gamma**2 / 4 + a**2))
@@ -308,7 +301,7 @@ def train(method: str, z0=(1.0, 1.0), h: float = 0.1, steps: int = 1000, mode: s
     """
     _method(method)
     _mode(mode)
-    steps = _count("steps", steps, minimum=0)
+    steps = count("steps", steps, minimum=0)
     if n_d is None:
         n_d = 1 if mode == "simultaneous" else DEFAULT_N_D[method]
     args = _step_args(method, mode, h, n_d, gamma, sigma, clip)
@@ -325,7 +318,7 @@ def train(method: str, z0=(1.0, 1.0), h: float = 0.1, steps: int = 1000, mode: s
 
 def converged(traj: DiracTrajectory, tol: float = 1e-3) -> bool:
     """True when the run ends within ``tol`` of the equilibrium (0, 0) (never for a diverged run)."""
-    tol = _positive("tol", tol)
+    tol = positive("tol", tol)
     return bool(not traj.diverged and traj.distances[-1] < tol)
 
 
@@ -387,7 +380,7 @@ def dirac_view(method: str = "r1", h: float = 0.5, gamma: float = 0.3, mode: str
     from . import plotting
     from .widgets import View
 
-    steps = _count("steps", steps)
+    steps = count("steps", steps)
     if steps > 5000:
         raise ValueError(f"steps must be at most 5000, got {steps}")
     traj = train(method, z0, h, steps, mode, gamma=gamma, sigma=sigma)

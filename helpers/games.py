@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .optim import _count, _positive
+from .checks import count, positive
 
 Array = np.ndarray
 MODES = ("simultaneous", "alternating", "extragradient")
@@ -70,8 +70,8 @@ def play(game: BilinearGame, z0, learning_rate: float, steps: int, mode: str = "
     """Gradient descent on x and ascent on y, ``steps`` times, taking turns as ``mode`` says."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    eta = _positive("learning_rate", learning_rate)
-    steps = _count("steps", steps, minimum=0)
+    eta = positive("learning_rate", learning_rate)
+    steps = count("steps", steps, minimum=0)
     x, y = (float(v) for v in np.asarray(z0, dtype=np.float64).reshape(2))
     zs = [(x, y)]
     for _ in range(steps):
@@ -96,7 +96,7 @@ def growth_factor(game: BilinearGame, learning_rate: float, mode: str = "simulta
     """Spectral radius of one step's linear map: > 1 spirals out, = 1 orbits, < 1 converges."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    eta = _positive("learning_rate", learning_rate)
+    eta = positive("learning_rate", learning_rate)
     J = game.jacobian()
     Id = np.eye(2)
     if mode == "simultaneous":

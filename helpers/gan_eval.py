@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from helpers._keras import keras  # quietly: no TensorFlow start-up lines
+from helpers.checks import non_negative_int, positive_int
 from helpers.training import generate, latent_dim_of, sample
-from helpers.validation import positive_int
 
 MODES = ("lerp", "slerp")
 HISTORY_KEYS = ("epoch", "step", "fid", "inception_score", "coverage", "confidence", "class_counts", "seconds")
@@ -106,9 +106,7 @@ class JudgeEvery:
         self.n = positive_int("n", n)
         if self.n < 2:
             raise ValueError(f"n must be at least 2 (the Fréchet distance needs a covariance), got {n}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        self.seed = int(seed)
+        self.seed = non_negative_int("seed", seed)
         self.reference = reference
         self.verbose = verbose
         #: per evaluation: epoch, step, fid, inception_score, coverage, confidence, class_counts, seconds.
@@ -191,8 +189,7 @@ def confident_latents(generator: keras.Model, judge, k: int = 1, n: int = 256, s
     """
     k = positive_int("k", k)
     n = positive_int("n", n)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = non_negative_int("seed", seed)
     if digits is None and k > n:
         raise ValueError(f"k must be at most n={n} (pick k of n candidates), got {k}")
     z = np.random.default_rng(int(seed)).standard_normal((n, latent_dim_of(generator))).astype(np.float32)

@@ -22,7 +22,7 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
-from .validation import positive_int
+from .checks import in_range, integer_from, non_negative_int, positive_int
 from .widgets import View
 
 #: learning rates a trial accepts: (0, MAX_LR].
@@ -38,14 +38,6 @@ D_WINS = 0.8
 #: ``D(fake) − D(real)`` above which the generator is said to fool the discriminator.
 G_FOOLS = 0.1
 VERDICTS = ("nothing moved", "D wins", "G fools D", "in play", "diverged")
-
-
-def _check_lr(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not (
-        0 < value <= MAX_LR and math.isfinite(value)
-    ):
-        raise ValueError(f"{name} must be a number in (0, {MAX_LR:g}], got {value!r}")
-    return float(value)
 
 
 def _check_images(data) -> np.ndarray:
@@ -176,14 +168,12 @@ def lr_trial(
     """
     from .training import generate
 
-    d_lr, g_lr = _check_lr("d_lr", d_lr), _check_lr("g_lr", g_lr)
-    steps = positive_int("steps", steps)
-    if steps > MAX_STEPS:
-        raise ValueError(f"steps must be an integer from 1 to {MAX_STEPS}, got {steps!r}")
+    d_lr = in_range("d_lr", d_lr, 0, MAX_LR, strict_low=True)
+    g_lr = in_range("g_lr", g_lr, 0, MAX_LR, strict_low=True)
+    steps = integer_from("steps", positive_int("steps", steps), 1, MAX_STEPS)  # 0 is "not a positive integer"
     batch_size = positive_int("batch_size", batch_size)
     every = positive_int("every", every)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = non_negative_int("seed", seed)
     x = _check_images(data)
 
     t0 = time.perf_counter()
@@ -284,7 +274,7 @@ class LrExplorer(W.VBox):
                  batch_size: int = 64, run: bool = True):
         self.data = _check_images(data)
         self.seed, self.batch_size = seed, positive_int("batch_size", batch_size)
-        _check_lr("d_lr", d_lr), _check_lr("g_lr", g_lr)
+        in_range("d_lr", d_lr, 0, MAX_LR, strict_low=True), in_range("g_lr", g_lr, 0, MAX_LR, strict_low=True)
         common = dict(base=10, min=-6, max=-0.5, step=0.25, continuous_update=False, readout_format=".1e",
                       style={"description_width": "7em"}, layout=W.Layout(width="28em"))
         self.d_slider = W.FloatLogSlider(value=d_lr, description="D learning rate", **common)

@@ -23,9 +23,9 @@ use_sample_covariance=False, data_range=...)`` computes.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+
+from .checks import number
 
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
@@ -54,12 +54,7 @@ def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_range(data_range) -> float:
-    if isinstance(data_range, bool) or not isinstance(data_range, (int, float, np.integer, np.floating)) or not (
-        math.isfinite(data_range) and data_range > 0
-    ):
-        raise ValueError(f"data_range must be a finite number > 0 (1 for [0, 1], 2 for [-1, 1], 255 for uint8), "
-                         f"got {data_range!r}")
-    return float(data_range)
+    return number("data_range", data_range, 0, strict=True, note=" (1 for [0, 1], 2 for [-1, 1], 255 for uint8)")
 
 
 def _reduce(values: np.ndarray, reduce: bool):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers._keras import keras  # quietly: no TensorFlow start-up lines
-from helpers.validation import positive_int
+from helpers.checks import non_negative_int, number, positive_int
 
 OBJECTIVES = ("logit", "log_prob")
 
@@ -75,15 +75,6 @@ def value_and_grad(fn: Callable) -> Callable:
 # --------------------------------------------------------------------------- checks
 
 
-def _number(name: str, value, low: float = 0.0, strict: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok:
-        ok = math.isfinite(value) and (value > low if strict else value >= low)
-    if not ok:
-        raise ValueError(f"{name} must be a finite number {'>' if strict else '>='} {low:g}, got {value!r}")
-    return float(value)
-
-
 def _value_range(value_range) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in value_range)
@@ -92,12 +83,6 @@ def _value_range(value_range) -> tuple[float, float]:
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise ValueError(f"value_range must be a pair (low, high) with low < high, got {value_range!r}")
     return lo, hi
-
-
-def _seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
 
 
 def _images(name: str, x, shape: tuple) -> np.ndarray:
@@ -165,9 +150,9 @@ def invert(
     """
     steps = positive_int("steps", steps)
     restarts = positive_int("restarts", restarts)
-    learning_rate = _number("learning_rate", learning_rate, strict=True)
-    z_penalty = _number("z_penalty", z_penalty)
-    rng = np.random.default_rng(_seed(seed))
+    learning_rate = number("learning_rate", learning_rate, 0, strict=True)
+    z_penalty = number("z_penalty", z_penalty, 0)
+    rng = np.random.default_rng(non_negative_int("seed", seed))
     out_shape = tuple(decoder.outputs[0].shape[1:])
     latent = int(decoder.inputs[0].shape[-1])
     x = _images("target", target, out_shape)
@@ -320,17 +305,15 @@ def maximize_activation(
     plus a little noise). The gradient step is normalised per image (divided by its mean absolute value).
     """
     steps = positive_int("steps", steps)
-    learning_rate = _number("learning_rate", learning_rate, strict=True)
-    l2 = _number("l2", l2)
-    if isinstance(blur_every, bool) or not isinstance(blur_every, (int, np.integer)) or blur_every < 0:
-        raise ValueError(f"blur_every must be a non-negative integer (0: no blur), got {blur_every!r}")
-    blur_sigma = _number("blur_sigma", blur_sigma, strict=True)
-    if isinstance(jitter, bool) or not isinstance(jitter, (int, np.integer)) or jitter < 0:
-        raise ValueError(f"jitter must be a non-negative integer (pixels), got {jitter!r}")
+    learning_rate = number("learning_rate", learning_rate, 0, strict=True)
+    l2 = number("l2", l2, 0)
+    blur_every = non_negative_int("blur_every", blur_every, " (0: no blur)")
+    blur_sigma = number("blur_sigma", blur_sigma, 0, strict=True)
+    jitter = non_negative_int("jitter", jitter, " (pixels)")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     lo, hi = _value_range(value_range)
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(non_negative_int("seed", seed))
     score = class_logits(model)
     shape = _model_shape(model)
     targets = np.atleast_1d(np.asarray(target_class))
@@ -396,7 +379,7 @@ def _loss_gradient(score: Callable, y: np.ndarray) -> Callable:
 
 
 def _attack_args(model, x, y, epsilon, value_range):
-    epsilon = _number("epsilon", epsilon)
+    epsilon = number("epsilon", epsilon, 0)
     lo, hi = _value_range(value_range)
     x = _images("x", x, _model_shape(model))
     if float(x.min()) < lo - 1e-4 or float(x.max()) > hi + 1e-4:
@@ -430,8 +413,8 @@ def pgd(
     """
     score, x, y, epsilon, lo, hi = _attack_args(model, x, y, epsilon, value_range)
     steps = positive_int("steps", steps)
-    alpha = 2.5 * epsilon / steps if step_size is None else _number("step_size", step_size, strict=True)
-    rng = np.random.default_rng(_seed(seed))
+    alpha = 2.5 * epsilon / steps if step_size is None else number("step_size", step_size, 0, strict=True)
+    rng = np.random.default_rng(non_negative_int("seed", seed))
     adv = x.copy()
     if random_start and epsilon > 0:
         adv = np.clip(x + rng.uniform(-epsilon, epsilon, x.shape).astype(np.float32), lo, hi)
@@ -453,7 +436,7 @@ def linear_attack(kernel, bias, x, y, epsilon: float, value_range: tuple[float, 
     """
     W = np.asarray(kernel, dtype=np.float64)
     b = np.asarray(bias, dtype=np.float64).reshape(-1)
-    epsilon = _number("epsilon", epsilon)
+    epsilon = number("epsilon", epsilon, 0)
     lo, hi = _value_range(value_range)
     x = np.asarray(x, dtype=np.float64)
     if W.ndim != 2 or b.shape != (W.shape[1],):

@@ -14,14 +14,13 @@ True
 
 from __future__ import annotations
 
-import math
-
 import ipywidgets as W
 import keras
 import numpy as np
 from matplotlib.figure import Figure
 
 from . import inversion
+from .checks import in_range, integer_from
 from .widgets import Explorer, View
 
 #: most target images one view inverts (a slider move must redraw in seconds on a CPU).
@@ -47,20 +46,6 @@ def _check_targets(decoder, targets) -> np.ndarray:
     return x
 
 
-def _check_lr(learning_rate) -> float:
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.integer, np.floating)) or not (
-        math.isfinite(learning_rate) and 0 < learning_rate <= MAX_LR
-    ):
-        raise ValueError(f"learning_rate must be a number in (0, {MAX_LR:g}], got {learning_rate!r}")
-    return float(learning_rate)
-
-
-def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps must be an integer from 1 to {MAX_STEPS}, got {steps!r}")
-    return int(steps)
-
-
 def inversion_view(decoder: keras.Model, targets, learning_rate: float = 0.05, steps: int = 30,
                    seed: int = 0) -> View:
     """Invert ``targets`` through the frozen ``decoder`` (Adam on ``z``, from ``N(0, I)``): targets, reconstructions,
@@ -70,7 +55,8 @@ def inversion_view(decoder: keras.Model, targets, learning_rate: float = 0.05, s
     images in [0, 1]) and ``learning_rate`` / ``steps`` as given.
     """
     x = _check_targets(decoder, targets)
-    learning_rate, steps = _check_lr(learning_rate), _check_steps(steps)
+    learning_rate = in_range("learning_rate", learning_rate, 0, MAX_LR, strict_low=True)
+    steps = integer_from("steps", steps, 1, MAX_STEPS)
     result = inversion.invert(decoder, x, steps=steps, learning_rate=learning_rate, seed=seed)
     curve = result.history.mean(axis=1)
     final = float(curve[-1])
@@ -103,7 +89,8 @@ def inversion_explorer(decoder: keras.Model, targets, learning_rate: float = 0.0
                        seed: int = 0) -> Explorer:
     """A log slider for the learning rate and a steps slider over :func:`inversion_view` (redraws on release)."""
     x = _check_targets(decoder, targets)
-    learning_rate, steps = _check_lr(learning_rate), _check_steps(steps)
+    learning_rate = in_range("learning_rate", learning_rate, 0, MAX_LR, strict_low=True)
+    steps = integer_from("steps", steps, 1, MAX_STEPS)
     style = {"description_width": "6em"}
     return Explorer(inversion_view, dict(
         learning_rate=W.FloatLogSlider(value=learning_rate, base=10, min=-3, max=1, step=0.25, continuous_update=False,

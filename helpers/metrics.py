@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.checks import integer_from
+
 #: bump when the judge's architecture or training recipe changes: old caches are then ignored.
 ARCH_VERSION = 1
 NUM_CLASSES = 10
@@ -178,12 +180,7 @@ class JudgeConfig:
             value = getattr(self, name)
             if value is None and name in ("subset", "test_subset"):
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (
-                high is not None and value > high
-            ):
-                upto = f" to {high}" if high is not None else " or more"
-                none = " (or None for all)" if name in ("subset", "test_subset") else ""
-                raise ValueError(f"{name} must be an integer from {low}{upto}{none}, got {value!r}")
+            integer_from(name, value, low, high, " (or None for all)" if name in ("subset", "test_subset") else "")
 
     def key(self) -> str:
         """The cache file stem, e.g. ``judge-v1-seed0-ep2-nall-tall-bs128``."""

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from .checks import integer_from
+
 Array = np.ndarray
 
 
@@ -24,8 +26,7 @@ def binary_digits(x, y, digits: tuple[int, int] = (3, 8), bias: bool = True) -> 
     if len(digits) != 2 or digits[0] == digits[1]:
         raise ValueError(f"digits must be two different classes (negative, positive), got {digits!r}")
     for d in digits:
-        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or not 0 <= d <= 9:
-            raise ValueError(f"each digit must be an integer from 0 to 9, got {d!r}")
+        integer_from("each digit", d, 0, 9)
     keep = np.isin(y, digits)
     X = x[keep].reshape(int(keep.sum()), -1).astype(np.float64)
     labels = (y[keep] == digits[1]).astype(np.float64)

@@ -14,7 +14,7 @@ from helpers._keras import keras  # quietly: no TensorFlow start-up lines; befor
 import numpy as np
 from keras import layers
 
-from .validation import positive_int
+from .checks import positive_int
 
 IMAGE_SHAPE = (28, 28, 1)
 ARCHS = ("mlp", "dcgan")

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .optim import _fraction, _positive
+from .checks import fraction, positive
 
 Array = np.ndarray
 
@@ -32,8 +32,8 @@ class Tuning(NamedTuple):
 
 
 def _curvatures(L: float, mu: float) -> tuple[float, float]:
-    L = _positive("L", L)
-    mu = _positive("mu", mu)
+    L = positive("L", L)
+    mu = positive("mu", mu)
     if mu > L:
         raise ValueError(f"mu must be <= L, got mu={mu} and L={L}")
     return L, mu
@@ -56,8 +56,8 @@ def optimal_momentum(L: float, mu: float) -> Tuning:
 
 def momentum_matrix(learning_rate: float, momentum: float, eigenvalue: float) -> Array:
     """The 2×2 matrix that maps (e_t, e_{t−1}) to (e_{t+1}, e_t) along an eigenvector with curvature λ."""
-    learning_rate = _positive("learning_rate", learning_rate)
-    momentum = _fraction("momentum", momentum)
+    learning_rate = positive("learning_rate", learning_rate)
+    momentum = fraction("momentum", momentum)
     lam = float(eigenvalue)
     if not math.isfinite(lam):
         raise ValueError(f"eigenvalue must be finite, got {eigenvalue!r}")

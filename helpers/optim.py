@@ -12,31 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .checks import count, fraction, positive
 from .functions import Objective
 
 Array = np.ndarray
-
-# --------------------------------------------------------------------------- validation
-
-
-def _positive(name: str, value: float) -> float:
-    if (isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer))
-            or not value > 0 or not math.isfinite(value)):
-        raise ValueError(f"{name} must be > 0, got {value!r}")
-    return float(value)
-
-
-def _fraction(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    return float(value)
-
-
-def _count(name: str, value: int, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
 
 # --------------------------------------------------------------------------- schedules
 
@@ -49,7 +28,7 @@ class Schedule:
 
     def values(self, steps: int) -> Array:
         """The learning rates of the first ``steps`` steps."""
-        return np.array([self(t) for t in range(_count("steps", steps))])
+        return np.array([self(t) for t in range(count("steps", steps))])
 
     def to_keras(self):
         """The equivalent ``keras.optimizers.schedules`` object."""
@@ -63,7 +42,7 @@ class Constant(Schedule):
     learning_rate: float
 
     def __post_init__(self):
-        _positive("learning_rate", self.learning_rate)
+        positive("learning_rate", self.learning_rate)
 
     def __call__(self, t):
         return float(self.learning_rate)
@@ -85,9 +64,9 @@ class ExponentialDecay(Schedule):
     staircase: bool = False
 
     def __post_init__(self):
-        _positive("learning_rate", self.learning_rate)
-        _count("decay_steps", self.decay_steps)
-        _positive("decay_rate", self.decay_rate)
+        positive("learning_rate", self.learning_rate)
+        count("decay_steps", self.decay_steps)
+        positive("decay_rate", self.decay_rate)
 
     def __call__(self, t):
         p = t / self.decay_steps
@@ -108,7 +87,7 @@ class InverseSqrt(Schedule):
     learning_rate: float
 
     def __post_init__(self):
-        _positive("learning_rate", self.learning_rate)
+        positive("learning_rate", self.learning_rate)
 
     def __call__(self, t):
         return float(self.learning_rate / math.sqrt(t + 1))
@@ -123,9 +102,9 @@ class InverseTimeDecay(Schedule):
     decay_rate: float
 
     def __post_init__(self):
-        _positive("learning_rate", self.learning_rate)
-        _count("decay_steps", self.decay_steps)
-        _positive("decay_rate", self.decay_rate)
+        positive("learning_rate", self.learning_rate)
+        count("decay_steps", self.decay_steps)
+        positive("decay_rate", self.decay_rate)
 
     def __call__(self, t):
         return float(self.learning_rate / (1 + self.decay_rate * t / self.decay_steps))
@@ -152,7 +131,7 @@ class PiecewiseConstant(Schedule):
         if list(self.boundaries) != sorted(self.boundaries):
             raise ValueError(f"boundaries must be increasing, got {self.boundaries}")
         for v in self.rates:
-            _positive("each value", v)
+            positive("each value", v)
 
     def __call__(self, t):
         for b, v in zip(self.boundaries, self.rates):
@@ -177,10 +156,10 @@ class CosineDecay(Schedule):
     warmup_from: float = 0.0
 
     def __post_init__(self):
-        _positive("learning_rate", self.learning_rate)
-        _count("decay_steps", self.decay_steps)
-        _fraction("alpha", self.alpha)
-        _count("warmup_steps", self.warmup_steps, minimum=0)
+        positive("learning_rate", self.learning_rate)
+        count("decay_steps", self.decay_steps)
+        fraction("alpha", self.alpha)
+        count("warmup_steps", self.warmup_steps, minimum=0)
 
     def __call__(self, t):
         if t < self.warmup_steps:
@@ -203,7 +182,7 @@ def as_schedule(learning_rate: float | Schedule) -> Schedule:
     """A schedule from a number (constant) or a schedule (unchanged)."""
     if isinstance(learning_rate, Schedule):
         return learning_rate
-    return Constant(_positive("learning_rate", learning_rate))
+    return Constant(positive("learning_rate", learning_rate))
 
 
 # --------------------------------------------------------------------------- optimisers
@@ -256,7 +235,7 @@ class Momentum(Optimizer):
 
     def __init__(self, learning_rate: float | Schedule, momentum: float = 0.9, nesterov: bool = False):
         super().__init__(learning_rate)
-        self.momentum = _fraction("momentum", momentum)
+        self.momentum = fraction("momentum", momentum)
         self.nesterov = bool(nesterov)
         self.name = "Nesterov" if nesterov else "momentum"
         self.v = None
@@ -284,8 +263,8 @@ class RMSProp(Optimizer):
 
     def __init__(self, learning_rate: float | Schedule, rho: float = 0.9, epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.rho = _fraction("rho", rho)
-        self.epsilon = _positive("epsilon", epsilon)
+        self.rho = fraction("rho", rho)
+        self.epsilon = positive("epsilon", epsilon)
         self.s = None
 
     def reset(self):
@@ -308,9 +287,9 @@ class Adam(Optimizer):
         self, learning_rate: float | Schedule, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7
     ):
         super().__init__(learning_rate)
-        self.beta_1 = _fraction("beta_1", beta_1)
-        self.beta_2 = _fraction("beta_2", beta_2)
-        self.epsilon = _positive("epsilon", epsilon)
+        self.beta_1 = fraction("beta_1", beta_1)
+        self.beta_2 = fraction("beta_2", beta_2)
+        self.epsilon = positive("epsilon", epsilon)
         self.m = self.v = None
 
     def reset(self):
@@ -396,7 +375,7 @@ def run(
 
     The run stops early, marking ``diverged_at``, once a value or coordinate passes ``blowup``.
     """
-    steps = _count("steps", steps, minimum=0)
+    steps = count("steps", steps, minimum=0)
     x = np.array(x0, dtype=np.float64).reshape(-1)
     if x.shape != (objective.dim,):
         raise ValueError(f"x0 must have {objective.dim} coordinates, got shape {np.shape(x0)}")
@@ -458,7 +437,7 @@ def keras_trajectory(objective: Objective, x0, keras_optimizer, steps: int) -> A
     """
     import keras
 
-    steps = _count("steps", steps, minimum=0)
+    steps = count("steps", steps, minimum=0)
     var = keras.Variable(np.asarray(x0, dtype="float64").reshape(-1), dtype="float64")
     xs = [keras.ops.convert_to_numpy(var).copy()]
     for _ in range(steps):
@@ -470,5 +449,5 @@ def keras_trajectory(objective: Objective, x0, keras_optimizer, steps: int) -> A
 
 def gd_rate_quadratic(learning_rate: float, eigenvalues) -> float:
     """Per-step contraction of gradient descent on a quadratic: max |1 − η λᵢ| (< 1 converges)."""
-    _positive("learning_rate", learning_rate)
+    positive("learning_rate", learning_rate)
     return float(np.max(np.abs(1.0 - learning_rate * np.asarray(eigenvalues, dtype=np.float64))))

@@ -32,6 +32,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from .checks import count, fraction, non_negative, number, positive
 from .widget_compat import play_toggle
 from .widgets import View
 
@@ -48,35 +49,23 @@ DATASETS = ("ring", "grid")
 UPDATES = ("alternating", "simultaneous")
 NOISE_DIMS = (2, 8)
 
-# --------------------------------------------------------------------------- validation
-
-
-def _number(name: str, value) -> float:
-    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
-            or not math.isfinite(value)):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
+# --------------------------------------------------------------------------- argument checks
+# A non-number, NaN or inf is named "a finite number" first; then the range is checked.
 
 
 def _positive(name: str, value) -> float:
-    if _number(name, value) <= 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
-    return float(value)
+    number(name, value)
+    return positive(name, value)
 
 
 def _non_negative(name: str, value) -> float:
-    if _number(name, value) < 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
-    return float(value)
+    number(name, value)
+    return non_negative(name, value)
 
 
-def _integer(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
-    ok = not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= minimum
-    ok = ok and (maximum is None or value <= maximum)
-    if not ok:
-        accepted = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        raise ValueError(f"{name} must be an integer {accepted}, got {value!r}")
-    return int(value)
+def _fraction(name: str, value) -> float:
+    number(name, value)
+    return fraction(name, value)
 
 
 def _choice(name: str, value, options) -> str:
@@ -133,14 +122,14 @@ class Mixture:
 
     def sample(self, n: int, rng: np.random.Generator) -> Array:
         """``n`` points drawn with ``rng`` (a ``numpy.random.Generator``): a random centre plus Gaussian noise."""
-        n = _integer("n", n)
+        n = count("n", n)
         idx = rng.integers(0, self.modes, size=n)
         return self.centres[idx] + self.std * rng.standard_normal((n, 2))
 
 
 def ring(modes: int = 8, radius: float = 2.0, std: float = 0.02) -> Mixture:
     """``modes`` Gaussians evenly spaced on a circle (Metz et al. 2017: 8, radius 2, std 0.02)."""
-    modes = _integer("modes", modes, 2)
+    modes = count("modes", modes, 2)
     radius, std = _positive("radius", radius), _positive("std", std)
     angles = 2 * np.pi * np.arange(modes) / modes
     centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
@@ -150,7 +139,7 @@ def ring(modes: int = 8, radius: float = 2.0, std: float = 0.02) -> Mixture:
 
 def grid(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> Mixture:
     """``side × side`` Gaussians on a square grid centred at 0 (the VEEGAN paper's 5 × 5, spacing 2, std 0.05)."""
-    side = _integer("side", side, 2)
+    side = count("side", side, 2)
     spacing, std = _positive("spacing", spacing), _positive("std", std)
     ticks = spacing * (np.arange(side) - (side - 1) / 2)
     xx, yy = np.meshgrid(ticks, ticks)
@@ -178,8 +167,7 @@ def mode_metrics(samples: Array, mixture: Mixture, min_fraction: float = 0.01, r
     samples = np.asarray(samples, dtype=np.float64)
     if samples.ndim != 2 or samples.shape[1] != 2 or len(samples) == 0:
         raise ValueError(f"samples must have shape (n, 2) with n >= 1, got {samples.shape}")
-    if not 0 <= _number("min_fraction", min_fraction) < 1:
-        raise ValueError(f"min_fraction must be in [0, 1), got {min_fraction!r}")
+    _fraction("min_fraction", min_fraction)
     radius = _positive("radius_in_std", radius_in_std) * mixture.std
     d2 = ((samples[:, None, :] - mixture.centres[None, :, :]) ** 2).sum(-1)
     nearest = d2.argmin(axis=1)
@@ -394,16 +382,14 @@ class Settings:
         self.lr_d = _positive("lr_d", self.lr_d)
         self.lr_g = _positive("lr_g", self.lr_g)
         self.gamma = _non_negative("gamma", self.gamma)
-        self.noise_dim = _integer("noise_dim", self.noise_dim, *NOISE_DIMS)
-        self.hidden = _integer("hidden", self.hidden, 1, 1024)
-        self.depth = _integer("depth", self.depth, 1, 6)
-        self.batch = _integer("batch", self.batch, 1, 100_000)
-        self.d_steps = _integer("d_steps", self.d_steps, 1, 20)
-        if not 0 <= _number("beta_1", self.beta_1) < 1:
-            raise ValueError(f"beta_1 must be in [0, 1), got {self.beta_1!r}")
-        if not 0 <= _number("ema", self.ema) < 1:
-            raise ValueError(f"ema must be in [0, 1), got {self.ema!r}")
-        self.seed = _integer("seed", self.seed, 0)
+        self.noise_dim = count("noise_dim", self.noise_dim, *NOISE_DIMS)
+        self.hidden = count("hidden", self.hidden, 1, 1024)
+        self.depth = count("depth", self.depth, 1, 6)
+        self.batch = count("batch", self.batch, 1, 100_000)
+        self.d_steps = count("d_steps", self.d_steps, 1, 20)
+        _fraction("beta_1", self.beta_1)
+        _fraction("ema", self.ema)
+        self.seed = count("seed", self.seed, 0)
 
 
 class Playground:
@@ -530,7 +516,7 @@ class Playground:
 
     def train_quietly(self, n_steps: int) -> None:
         """:meth:`train` without measuring and recording the metrics."""
-        n_steps = _integer("n_steps", n_steps, 0, 1_000_000)
+        n_steps = count("n_steps", n_steps, 0, 1_000_000)
         for _ in range(n_steps):
             if self.settings.update == "simultaneous":
                 for _ in range(self.settings.d_steps - 1):
@@ -544,7 +530,7 @@ class Playground:
     # -- measuring
     def samples(self, n: int | None = None) -> Array:
         """The generator's output on the fixed evaluation noise (the first ``n`` of 2500)."""
-        z = self.eval_z if n is None else self.eval_z[: _integer("n", n, 1, self.EVAL_SAMPLES)]
+        z = self.eval_z if n is None else self.eval_z[: count("n", n, 1, self.EVAL_SAMPLES)]
         return (self.g_avg if self.settings.ema > 0 else self.g)(z)
 
     def metrics(self) -> dict:
@@ -569,7 +555,7 @@ class Playground:
 
         Logistic losses: σ(D(x)), the probability of "real"; least squares: D(x) clipped to [0, 1].
         """
-        resolution = _integer("resolution", resolution, 2, 1000)
+        resolution = count("resolution", resolution, 2, 1000)
         x0, x1, y0, y1 = self.data.extent
         xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
         pts = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
@@ -664,8 +650,8 @@ def playground_widget(steps_per_frame: int = 10, interval_ms: int = 100, **setti
     """
     import ipywidgets as W
 
-    steps_per_frame = _integer("steps_per_frame", steps_per_frame, 1, 1000)
-    interval_ms = _integer("interval_ms", interval_ms, 10, 10_000)
+    steps_per_frame = count("steps_per_frame", steps_per_frame, 1, 1000)
+    interval_ms = count("interval_ms", interval_ms, 10, 10_000)
     pg = Playground(**settings)
     s = pg.settings
     style = {"description_width": "initial"}
@@ -744,8 +730,8 @@ def frames_per_second(seconds: float = 3.0, steps_per_frame: int = 10, warmup: i
     ``ms_draw`` (means over the frames) and ``frames``.
     """
     seconds = _positive("seconds", seconds)
-    steps_per_frame = _integer("steps_per_frame", steps_per_frame, 1, 10_000)
-    warmup = _integer("warmup", warmup, 0, 100)
+    steps_per_frame = count("steps_per_frame", steps_per_frame, 1, 10_000)
+    warmup = count("warmup", warmup, 0, 100)
     pg = Playground(**settings)
     for _ in range(warmup):
         pg.train(steps_per_frame)
@@ -798,9 +784,9 @@ def run(
     ``final_lr_fraction`` < 1 decays both learning rates linearly to that fraction of their
     start by the last step (updated every 25 steps); 1 keeps them constant.
     """
-    steps = _integer("steps", steps, 1, 1_000_000)
-    record_every = _integer("record_every", record_every, 1)
-    snaps = sorted({_integer("snapshot step", t, 0, steps) for t in snapshots})
+    steps = count("steps", steps, 1, 1_000_000)
+    record_every = count("record_every", record_every, 1)
+    snaps = sorted({count("snapshot step", t, 0, steps) for t in snapshots})
     final = _positive("final_lr_fraction", final_lr_fraction)
     if final > 1:
         raise ValueError(f"final_lr_fraction must be in (0, 1], got {final_lr_fraction!r}")

@@ -28,7 +28,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import image_metrics, inversion
-from .validation import positive_int
+from .checks import in_range, non_negative_int, positive_int
 from .widgets import Explorer, View
 
 #: the noise slider's range (standard deviation of the Gaussian noise, pixels in [0, 1])
@@ -55,29 +55,14 @@ def _images(x) -> np.ndarray:
     return np.clip(x, 0.0, 1.0)
 
 
-def _in_range(name: str, value, low: float, high: float, strict_low: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value) and (value > low if strict_low else value >= low) and value <= high
-    if not ok:
-        bracket = "(" if strict_low else "["
-        raise ValueError(f"{name} must be a number in {bracket}{low:g}, {high:g}], got {value!r}")
-    return float(value)
-
-
-def _seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
 # --------------------------------------------------------------------------- damage
 
 
 def add_noise(images, noise_std: float, seed: int = 0) -> np.ndarray:
     """``clip(x + σ·ε, 0, 1)`` with ε ~ N(0, 1) drawn from ``seed`` (the same ε for every σ); float32 ``N×28×28×1``."""
     x = _images(images)
-    noise_std = _in_range("noise_std", noise_std, 0.0, 10.0)
-    eps = np.random.default_rng(_seed(seed)).standard_normal(x.shape).astype(np.float32)
+    noise_std = in_range("noise_std", noise_std, 0.0, 10.0)
+    eps = np.random.default_rng(non_negative_int("seed", seed)).standard_normal(x.shape).astype(np.float32)
     return np.clip(x + noise_std * eps, 0.0, 1.0).astype(np.float32)
 
 
@@ -136,10 +121,10 @@ def inpaint_panel(decoder, images, mask, learning_rate: float, *, steps: int = 1
     """
     clean = _images(images)
     m = _check_mask(mask)
-    learning_rate = _in_range("learning_rate", learning_rate, 0.0, 10.0, strict_low=True)
+    learning_rate = in_range("learning_rate", learning_rate, 0.0, 10.0, strict_low=True)
     steps = positive_int("steps", steps)
     result = inversion.invert(decoder, clean, mask=m, steps=steps, learning_rate=learning_rate,
-                              z_init=z_init, seed=_seed(seed))
+                              z_init=z_init, seed=non_negative_int("seed", seed))
     filled = clean * m + result.reconstruction * (1 - m)
     hole = m[..., 0] == 0
     return {
@@ -176,7 +161,7 @@ class ReconstructionLab:
         self.images = _images(images)
         self.mask = box_mask() if mask is None else _check_mask(mask)
         self.steps = positive_int("steps", steps)
-        self.seed = _seed(seed)
+        self.seed = non_negative_int("seed", seed)
         self.z_init = None if encode is None else np.asarray(encode(self.images * self.mask), np.float32)
         self._denoised: OrderedDict = OrderedDict()
         self._inpainted: OrderedDict = OrderedDict()
@@ -194,13 +179,13 @@ class ReconstructionLab:
 
     def denoising(self, noise_std: float) -> dict:
         """:func:`denoise_panel` at ``noise_std`` (cached)."""
-        noise_std = _in_range("noise_std", noise_std, *NOISE_RANGE)
+        noise_std = in_range("noise_std", noise_std, *NOISE_RANGE)
         return self._cached(self._denoised, noise_std,
                             lambda: denoise_panel(self.denoise, self.images, noise_std, self.seed))
 
     def inpainting(self, learning_rate: float) -> dict:
         """:func:`inpaint_panel` at ``learning_rate`` (cached)."""
-        learning_rate = _in_range("learning_rate", learning_rate, LR_RANGE[0], LR_RANGE[1])
+        learning_rate = in_range("learning_rate", learning_rate, LR_RANGE[0], LR_RANGE[1])
         return self._cached(self._inpainted, learning_rate,
                             lambda: inpaint_panel(self.decoder, self.images, self.mask, learning_rate,
                                                   steps=self.steps, z_init=self.z_init, seed=self.seed))
@@ -252,8 +237,8 @@ def reconstruction_explorer(lab: ReconstructionLab, noise_std: float = 0.5, lear
     """Two sliders over :func:`reconstruction_view`: the noise level σ and the inversion's learning rate η."""
     if not isinstance(lab, ReconstructionLab):
         raise TypeError(f"lab must be a ReconstructionLab, got {type(lab).__name__}")
-    noise_std = _in_range("noise_std", noise_std, *NOISE_RANGE)
-    learning_rate = _in_range("learning_rate", learning_rate, *LR_RANGE)
+    noise_std = in_range("noise_std", noise_std, *NOISE_RANGE)
+    learning_rate = in_range("learning_rate", learning_rate, *LR_RANGE)
     style, layout = {"description_width": "9em"}, W.Layout(width="32em")
     controls = {
         "noise_std": W.FloatSlider(value=noise_std, min=NOISE_RANGE[0], max=NOISE_RANGE[1], step=0.05,

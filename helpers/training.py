@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from helpers._keras import keras  # quietly: no TensorFlow start-up lines
+from helpers.checks import non_negative_int, positive_int, rate_or_schedule
 from helpers.data import make_dataset
-from helpers.validation import positive_int
 
 CHECKPOINT_PREFIX = "ckpt-"
 STATE_FILE = "state.json"
@@ -303,14 +303,6 @@ def generator_loss(fake_logits):
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_rate(name: str, value):
-    if isinstance(value, keras.optimizers.schedules.LearningRateSchedule) or callable(value):
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not value > 0:
-        raise ValueError(f"{name} must be > 0 or a keras LearningRateSchedule, got {value!r}")
-    return float(value)
-
-
 def to_uint8(images) -> np.ndarray:
     """Map images in ``[-1, 1]`` to uint8 ``[0, 255]`` of shape ``(n, 28, 28)`` (a trailing channel is dropped)."""
     x = np.asarray(images, dtype=np.float32)
@@ -328,9 +320,8 @@ def sample(generator: keras.Model, n: int = GRID_SIZE, seed: int = 0, batch_size
     """Draw ``n`` images from ``generator`` with normal noise seeded by ``seed``; uint8 ``(n, 28, 28)``."""
     n = positive_int("n", n)
     batch_size = positive_int("batch_size", batch_size)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    z = np.random.default_rng(int(seed)).standard_normal((n, latent_dim_of(generator))).astype(np.float32)
+    seed = non_negative_int("seed", seed)
+    z = np.random.default_rng(seed).standard_normal((n, latent_dim_of(generator))).astype(np.float32)
     return generate(generator, z, batch_size)
 
 
@@ -453,9 +444,9 @@ class GANTrainer:
                 self.ema_generator = keras.models.clone_model(generator)
                 self.ema_generator.set_weights(generator.get_weights())
             self.g_optimizer = g_optimizer or keras.optimizers.Adam(
-                _check_rate("g_learning_rate", g_learning_rate), beta_1=beta_1)
+                rate_or_schedule("g_learning_rate", g_learning_rate), beta_1=beta_1)
             self.d_optimizer = d_optimizer or keras.optimizers.Adam(
-                _check_rate("d_learning_rate", d_learning_rate), beta_1=beta_1)
+                rate_or_schedule("d_learning_rate", d_learning_rate), beta_1=beta_1)
             self.g_optimizer.build(generator.trainable_variables)
             self.d_optimizer.build(discriminator.trainable_variables)
             self._noise_seed = keras.random.SeedGenerator(self.seed)

@@ -39,6 +39,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
 from . import games, momentum_theory, optim, plotting
+from .checks import count, positive
 from .functions import L1Norm, Quadratic, Rosenbrock
 
 #: what gradient descent with step η does on curvatures up to L, by ηL (see :func:`lr_regime`)
@@ -296,8 +297,8 @@ def lr_regime(learning_rate: float, L: float) -> str:
     constant size, never converging) or ``diverging`` (ηL > 2). The names say what happens, not how
     fast: the fastest constant step, 2/(L + μ), is ``oscillating`` whenever μ < L.
     """
-    optim._positive("learning_rate", learning_rate)
-    optim._positive("L", L)
+    positive("learning_rate", learning_rate)
+    positive("L", L)
     x = learning_rate * L
     if math.isclose(x, 2.0, rel_tol=1e-12):
         return "bouncing"
@@ -307,7 +308,7 @@ def lr_regime(learning_rate: float, L: float) -> str:
 
 
 def _check_steps(steps: int, maximum: int = 100_000) -> int:
-    steps = optim._count("steps", steps)
+    steps = count("steps", steps)
     if steps > maximum:
         raise ValueError(f"steps must be at most {maximum}, got {steps}")
     return steps
