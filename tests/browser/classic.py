@@ -5,7 +5,8 @@ Notebook 6 does through the ``widgetsnbextension`` 3 nbextension. This module st
 ``jupyter notebook`` from the current Python over a temporary copy of ``notebooks/``, runs a
 notebook through the ``Jupyter.notebook`` JavaScript API, and moves ipywidgets 7's jQuery-UI
 sliders, clicks buttons and reads the figure an explorer shows. What it shares with the JupyterLab
-driver (a free port, which notebooks store widgets, cutting them after the last one) comes from
+driver (a free port, which notebooks store widgets, cutting them after the last one, starting and stopping
+the server: :func:`lab.serve`) comes from
 :mod:`tests.browser.lab`; the tests get Chromium and a page from ``lab`` through ``conftest.py``.
 """
 
@@ -16,7 +17,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,6 +33,7 @@ from .lab import (
     WIDGET_MIME,
     free_port,
     notebooks_with_widgets,
+    serve,
     truncate_after_last_widget,
 )
 
@@ -139,49 +140,20 @@ def jupyter_notebook(notebooks: Path = NOTEBOOKS, env: dict | None = None, timeo
     for path in widget_notebooks(root):
         truncate_after_widgets(path)
     port, token = free_port(), secrets.token_hex(16)
-    server_env = dict(os.environ)
-    server_env.update({
-        "HELPERS_PROFILE": os.environ.get("HELPERS_PROFILE", "fast"),
-        "JUPYTER_CONFIG_DIR": str(work / "config"),
+    notebook_env = {
         "JUPYTER_DATA_DIR": str(work / "data"),
-        "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
         "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
-    })
-    server_env.update(env or {})
+        **(env or {}),
+    }
     log = work / "notebook.log"
     cmd = [
         sys.executable, "-m", "notebook", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--port-retries=0",
         f"--NotebookApp.token={token}", f"--NotebookApp.notebook_dir={root}", "--allow-root",
     ]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=server_env, cwd=root,
-                                start_new_session=True)
-    server = NotebookServer(f"http://127.0.0.1:{port}", token, root, proc, log)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"jupyter notebook exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{server.url}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"jupyter notebook did not answer within {timeout:.0f} s:\n"
-                                   f"{log.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield server
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        shutil.rmtree(work, ignore_errors=True)
+    url = f"http://127.0.0.1:{port}"
+    with serve("jupyter notebook", cmd, notebook_env, work, root, log, f"{url}/api/status?token={token}",
+               timeout) as proc:
+        yield NotebookServer(url, token, root, proc, log)
 
 
 def shut_down_kernels(server: NotebookServer) -> int:

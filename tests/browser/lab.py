@@ -94,6 +94,53 @@ class LabServer:
 
 
 @contextmanager
+def serve(name: str, cmd: list[str], env: dict, work: Path, root: Path, log: Path, status_url: str,
+          timeout: float):
+    """Run the Jupyter server ``cmd`` until the block ends; yield its process once ``status_url`` answers.
+
+    The server runs in ``root``, in a session of its own (its process group), its output in ``log``. Its
+    environment is this one with ``HELPERS_PROFILE`` (``fast`` unless set) and Jupyter's config and runtime
+    folders in ``work``, then ``env`` on top. Raises RuntimeError, with the log's tail, if it exits first or
+    does not answer within ``timeout`` s (``name``, e.g. "jupyter lab", names it). Whatever happens, the
+    process group gets SIGTERM (SIGKILL after 15 s) and ``work`` is removed.
+    """
+    server_env = dict(os.environ)
+    server_env.update({
+        "HELPERS_PROFILE": os.environ.get("HELPERS_PROFILE", "fast"),
+        "JUPYTER_CONFIG_DIR": str(work / "config"),
+        "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
+    })
+    server_env.update(env)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=server_env, cwd=root,
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(status_url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@contextmanager
 def jupyter_lab(notebooks: Path = NOTEBOOKS, env: dict | None = None, timeout: float = 90.0):
     """Start ``jupyter lab`` on 127.0.0.1 over a temporary copy of ``notebooks``; stop it whatever happens."""
     work = Path(tempfile.mkdtemp(prefix="lab-"))
@@ -102,15 +149,11 @@ def jupyter_lab(notebooks: Path = NOTEBOOKS, env: dict | None = None, timeout: f
     for path in notebooks_with_widgets(root):
         truncate_after_last_widget(path)
     port, token = free_port(), secrets.token_hex(16)
-    server_env = dict(os.environ)
-    server_env.update({
-        "HELPERS_PROFILE": os.environ.get("HELPERS_PROFILE", "fast"),
-        "JUPYTER_CONFIG_DIR": str(work / "config"),
-        "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
+    lab_env = {
         "JUPYTERLAB_WORKSPACES_DIR": str(work / "workspaces"),
         "JUPYTERLAB_SETTINGS_DIR": str(work / "settings"),
-    })
-    server_env.update(env or {})
+        **(env or {}),
+    }
     # no "would you like news?" pop-up over the notebook
     notification = work / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
@@ -125,34 +168,9 @@ def jupyter_lab(notebooks: Path = NOTEBOOKS, env: dict | None = None, timeout: f
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=server_env, cwd=root,
-                                start_new_session=True)
-    server = LabServer(f"http://127.0.0.1:{port}", token, root, proc, log)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{server.url}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"jupyter lab did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield server
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        shutil.rmtree(work, ignore_errors=True)
+    url = f"http://127.0.0.1:{port}"
+    with serve("jupyter lab", cmd, lab_env, work, root, log, f"{url}/api/status?token={token}", timeout) as proc:
+        yield LabServer(url, token, root, proc, log)
 
 
 @contextmanager
