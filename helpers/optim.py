@@ -207,11 +207,15 @@ class Optimizer:
 
     def step(self, x: Array, g: Array) -> Array:
         """Return the point after one step from ``x`` with gradient ``g``."""
-        x_new = self._update(np.asarray(x, dtype=np.float64), np.asarray(g, dtype=np.float64), self.lr())
+        x_new = self.update(np.asarray(x, dtype=np.float64), np.asarray(g, dtype=np.float64), self.lr())
         self.t += 1
         return x_new
 
-    def _update(self, x, g, lr):
+    def update(self, x, g, lr):
+        """The update rule itself: the point after one step from ``x`` with gradient ``g`` at rate ``lr``.
+
+        Subclasses define it (their moving averages change in place); :meth:`step` calls it at the
+        schedule's rate and advances the step counter. Notebook 04 prints each rule's source."""
         raise NotImplementedError
 
     def __repr__(self):
@@ -223,7 +227,7 @@ class GradientDescent(Optimizer):
 
     name = "gradient descent"
 
-    def _update(self, x, g, lr):
+    def update(self, x, g, lr):
         return x - lr * g
 
 
@@ -244,7 +248,7 @@ class Momentum(Optimizer):
         super().reset()
         self.v = None
 
-    def _update(self, x, g, lr):
+    def update(self, x, g, lr):
         if self.v is None:
             self.v = np.zeros_like(x)
         self.v = self.momentum * self.v - lr * g
@@ -271,7 +275,7 @@ class RMSProp(Optimizer):
         super().reset()
         self.s = None
 
-    def _update(self, x, g, lr):
+    def update(self, x, g, lr):
         if self.s is None:
             self.s = np.zeros_like(x)
         self.s = self.rho * self.s + (1 - self.rho) * g**2
@@ -296,7 +300,7 @@ class Adam(Optimizer):
         super().reset()
         self.m = self.v = None
 
-    def _update(self, x, g, lr):
+    def update(self, x, g, lr):
         if self.m is None:
             self.m, self.v = np.zeros_like(x), np.zeros_like(x)
         k = self.t + 1

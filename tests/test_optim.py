@@ -139,7 +139,7 @@ def test_numpy_optimizers_match_keras_step_for_step(name, kw, objective):
 def test_a_wrong_update_rule_would_be_caught():
     """The comparison above can fail: Adam without bias correction drifts away from Keras."""
     class NoBiasCorrection(O.Adam):
-        def _update(self, x, g, lr):
+        def update(self, x, g, lr):
             if self.m is None:
                 self.m, self.v = np.zeros_like(x), np.zeros_like(x)
             self.m = self.beta_1 * self.m + (1 - self.beta_1) * g
@@ -229,3 +229,13 @@ def test_schedule_arguments_are_validated(factory, match):
 def test_inverse_sqrt_has_no_keras_twin():
     with pytest.raises(NotImplementedError, match="InverseSqrt has no Keras equivalent"):
         O.InverseSqrt(0.1).to_keras()
+
+
+@pytest.mark.parametrize("cls", [O.GradientDescent, O.Momentum, O.RMSProp, O.Adam])
+def test_step_is_the_public_update_at_the_schedules_rate_plus_a_tick(cls):
+    x, g = np.array([1.0, -2.0]), np.array([0.5, 3.0])
+    by_step, by_update = cls(0.1), cls(0.1)
+    assert np.array_equal(by_step.step(x, g), by_update.update(x, g, 0.1))
+    assert by_step.t == 1 and by_update.t == 0  # update is the rule alone; step also counts
+    with pytest.raises(NotImplementedError):
+        O.Optimizer.update(by_step, x, g, 0.1)
