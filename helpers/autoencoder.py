@@ -51,6 +51,7 @@ from helpers.training import (
     batch_splits,
     check_batch_size,
     latest_checkpoint,
+    refuse_non_finite_weights,
 )
 
 ARCHS = ("dense", "conv", "article")
@@ -521,6 +522,7 @@ class AutoencoderTrainer:
                 _say(verbose, f"time budget of {time_budget_s:g}s reached after epoch {self.epoch}")
                 break
         if out_dir is not None and saved_epoch != self.epoch:
+            refuse_non_finite_weights((self.encoder, self.decoder), self.step, self.epoch, result.checkpoint, verbose)
             result.checkpoint = self.save_checkpoint(out_dir)
             _prune(out_dir, keep_last)
         result.seconds = time.perf_counter() - start

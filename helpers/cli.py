@@ -67,6 +67,11 @@ non_negative_int = _argument_type(int, lambda v: v >= 0, "a non-negative integer
                                   "Argparse type: an integer of 0 or more.")
 positive_float = _argument_type(float, lambda v: bool(np.isfinite(v)) and v > 0, "a number > 0",
                                 "Argparse type: a finite number greater than 0.")
+#: the largest number float32 holds: a larger learning rate becomes inf in the float32 optimizer
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+learning_rate = _argument_type(float, lambda v: bool(np.isfinite(v)) and 0 < v <= FLOAT32_MAX,
+                               f"a number > 0 and at most {FLOAT32_MAX:.4g} (float32's largest)",
+                               "Argparse type: a learning rate, greater than 0 and finite in float32.")
 subset_size = _argument_type(int, lambda v: 1 <= v <= MNIST_TRAIN, f"an integer from 1 to {MNIST_TRAIN}",
                              "Argparse type: a number of MNIST training examples, 1 to 60000.")
 test_subset_size = _argument_type(int, lambda v: 1 <= v <= MNIST_TEST, f"an integer from 1 to {MNIST_TEST}",
@@ -107,8 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=positive_int, required=True, help="total epochs to reach (resumed ones count)")
     t.add_argument("--batch-size", type=positive_int, default=None,
                    help="images per step (default: " + ", ".join(f"{a} {b}" for a, b in DEFAULT_BATCH.items()) + ")")
-    t.add_argument("--lr-g", type=positive_float, default=2e-4, help="generator Adam learning rate (default 2e-4)")
-    t.add_argument("--lr-d", type=positive_float, default=2e-4, help="discriminator Adam learning rate (default 2e-4)")
+    t.add_argument("--lr-g", type=learning_rate, default=2e-4, help="generator Adam learning rate (default 2e-4)")
+    t.add_argument("--lr-d", type=learning_rate, default=2e-4, help="discriminator Adam learning rate (default 2e-4)")
     t.add_argument("--ema", type=ema_decay, default=0.999, metavar="DECAY",
                    help="moving average of the generator's weights, used for samples (default 0.999; 0: none)")
     t.add_argument("--time-budget", type=positive_float, default=None, metavar="MINUTES",
@@ -150,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--noise", type=non_negative_float, default=0.0, metavar="STD",
                    help="denoising: Gaussian input noise of this standard deviation (default 0)")
     a.add_argument("--batch-size", type=positive_int, default=128, help="images per step (default 128)")
-    a.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    a.add_argument("--lr", type=learning_rate, default=1e-3, help="Adam learning rate (default 1e-3)")
     a.add_argument("--time-budget", type=positive_float, default=None, metavar="MINUTES",
                    help="stop after the epoch that crosses this many minutes (and save)")
     a.add_argument("--subset", type=subset_size, default=None, metavar="N",

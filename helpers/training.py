@@ -51,6 +51,22 @@ class DivergenceError(RuntimeError):
         self.checkpoint = checkpoint
 
 
+def refuse_non_finite_weights(models, step: int, epoch: int, checkpoint: Path | None, verbose: bool) -> None:
+    """Raise :class:`DivergenceError` if any weight of ``models`` is NaN or infinite; the trainers call it
+    just before they save, so a checkpoint never holds broken weights.
+
+    The loss guard checks the losses a step computed *before* its update; an update that breaks the
+    weights on an epoch's last step is caught here instead. ``checkpoint``: the last good one, named in
+    the message."""
+    for model in models:
+        for weight in model.weights:
+            if not np.all(np.isfinite(keras.ops.convert_to_numpy(weight))):
+                msg = (f"non-finite weights after step {step} (epoch {epoch}): {model.name}/{weight.path}; "
+                       f"not saved, training stopped, last good checkpoint: {checkpoint or 'none'}")
+                _say(verbose, msg)
+                raise DivergenceError(msg, step, epoch, {}, checkpoint)
+
+
 # --------------------------------------------------------------------------- backend-specific
 
 
@@ -755,6 +771,8 @@ class GANTrainer:
             over_budget = time_budget_s is not None and time.perf_counter() - start >= time_budget_s
             last = self.epoch >= epochs or over_budget
             if out_dir is not None and (last or (checkpoint_every and self.epoch % checkpoint_every == 0)):
+                models = (self.generator, self.discriminator, *filter(None, [self.ema_generator]))
+                refuse_non_finite_weights(models, self.step, self.epoch, result.checkpoint, verbose)
                 result.checkpoint = self.save_checkpoint(out_dir)
                 saved_epoch = self.epoch
                 _prune(out_dir, keep_last)

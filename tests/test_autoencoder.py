@@ -204,6 +204,23 @@ def test_divergence_raises_with_the_step(monkeypatch):
     assert info.value.step == 1 and info.value.checkpoint is None
 
 
+def test_broken_weights_are_not_saved(tmp_path, monkeypatch):
+    trainer = ae.AutoencoderTrainer(*tiny())
+    real_step = ae.AutoencoderTrainer.train_step
+
+    def breaking_step(self, x):
+        out = real_step(self, x)
+        if self.step == math.ceil(N / 32):  # the epoch's last update: its losses were finite, its weights are not
+            w = self.decoder.weights[0]
+            w.assign(keras.ops.full(w.shape, float("nan")))
+        return out
+
+    monkeypatch.setattr(ae.AutoencoderTrainer, "train_step", breaking_step)
+    with pytest.raises(DivergenceError, match=r"non-finite weights after step \d+ \(epoch 1\): .*not saved") as info:
+        trainer.fit(digits(), 1, batch_size=32, out_dir=tmp_path, verbose=False)
+    assert info.value.checkpoint is None and not list(tmp_path.glob("ckpt-*"))
+
+
 # --------------------------------------------------------------------------- checkpoints
 
 

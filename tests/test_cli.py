@@ -379,7 +379,7 @@ def test_evaluate_reconstruction_missing_and_empty_runs(tmp_path):
         (["train-autoencoder", "--latent", "8", "--epochs", "1", "--noise", "-1", "--out", "d"],
          "--noise: must be a number >= 0, got -1"),
         (["train-autoencoder", "--latent", "8", "--epochs", "1", "--lr", "0", "--out", "d"],
-         "--lr: must be a number > 0, got 0"),
+         "--lr: must be a number > 0 and at most 3.403e+38 (float32's largest), got 0"),
         (["train-autoencoder", "--latent", "8", "--epochs", "1", "--time-budget", "0", "--out", "d"],
          "--time-budget: must be a number > 0"),
         (["train-autoencoder", "--latent", "8", "--epochs", "1", "--subset", "0", "--out", "d"],
@@ -413,6 +413,8 @@ def test_bad_autoencoder_arguments_exit_2_with_a_message(argv, message, capsys):
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--time-budget", "-2", "--out", "d"], "got -2"),
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--lr-g", "nan", "--out", "d"],
          "--lr-g: must be a number > 0"),
+        (["train-gan", "--arch", "mlp", "--epochs", "1", "--lr-d", "1e39", "--out", "d"],  # inf in float32
+         "--lr-d: must be a number > 0 and at most 3.403e+38 (float32's largest), got 1e39"),
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--subset", "60001", "--out", "d"],
          "from 1 to 60000, got 60001"),
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--seed", "-1", "--out", "d"],

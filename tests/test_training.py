@@ -412,6 +412,38 @@ def test_non_finite_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]
 
 
+def test_weights_broken_by_an_epochs_last_update_are_never_saved(tmp_path, monkeypatch):
+    """The loss guard sees the losses before an update; the weights it leaves are checked before a save."""
+    g, d = small_gan()
+    tr = GANTrainer(g, d, seed=0)
+    tr.fit(images(), 1, batch_size=BATCH, out_dir=tmp_path, verbose=False)
+    good = training.latest_checkpoint(tmp_path)
+    real_step = GANTrainer.train_step
+
+    def breaking_step(self, real, update_generator=True):
+        out = real_step(self, real, update_generator)
+        if self.step == 2 * STEPS_PER_EPOCH:  # the second epoch's last update: finite losses, broken weights
+            w = self.discriminator.weights[0]
+            w.assign(keras.ops.full(w.shape, float("nan")))
+        return out
+
+    monkeypatch.setattr(GANTrainer, "train_step", breaking_step)
+    with pytest.raises(DivergenceError, match=rf"non-finite weights after step {2 * STEPS_PER_EPOCH} \(epoch 2\): "
+                       r".*not saved.*last good checkpoint: .*ckpt-00001") as info:
+        tr.fit(images(), 3, batch_size=BATCH, out_dir=tmp_path, checkpoint_every=1, verbose=False)
+    assert info.value.checkpoint == good and info.value.epoch == 2
+    assert training.list_checkpoints(tmp_path) == [good]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]
+
+
+def test_refuse_non_finite_weights_passes_finite_models():
+    g, d = small_gan()
+    training.refuse_non_finite_weights((g, d), 0, 0, None, verbose=False)  # finite: no error
+    g.weights[-1].assign(keras.ops.full(g.weights[-1].shape, float("inf")))
+    with pytest.raises(DivergenceError, match=r"after step 7 \(epoch 1\): .*last good checkpoint: none"):
+        training.refuse_non_finite_weights((g, d), 7, 1, None, verbose=False)
+
+
 def test_huge_learning_rate_triggers_the_guard(trainer):
     trainer.d_optimizer.learning_rate.assign(1e30)  # the fixture restores it for the next test
     trainer.g_optimizer.learning_rate.assign(1e30)
