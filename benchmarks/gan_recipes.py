@@ -30,10 +30,11 @@ import_tensorflow()  # before Keras, without TensorFlow's CUDA start-up lines
 
 import keras  # noqa: E402
 
-from helpers import optim  # noqa: E402
 from helpers.data import load_mnist  # noqa: E402
-from helpers.metrics import load_judge  # noqa: E402
-from helpers.training import sample, train_gan  # noqa: E402
+from helpers.evaluation.judge import load_judge  # noqa: E402
+from helpers.maths import schedules  # noqa: E402
+from helpers.training.gan import train_gan  # noqa: E402
+from helpers.training.sampling import sample  # noqa: E402
 
 RECIPES = {
     "article": dict(arch="mlp", batch_size=128, lr=2e-4, beta_1=0.5, ema=None, decay=None),
@@ -48,7 +49,7 @@ def rate(recipe: dict, steps_per_epoch: int):
     """The learning rate, or the articles' per-epoch decay as a Keras schedule over steps."""
     if recipe["decay"] is None:
         return recipe["lr"]
-    return optim.ExponentialDecay(recipe["lr"], steps_per_epoch, recipe["decay"], staircase=True).to_keras()
+    return schedules.ExponentialDecay(recipe["lr"], steps_per_epoch, recipe["decay"], staircase=True).to_keras()
 
 
 def main() -> None:

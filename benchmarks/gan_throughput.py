@@ -8,7 +8,7 @@ Run from the repository root:
 Both sides train the same architecture (``helpers.models``) on the same random batches. The
 baseline is the tutorial's ``train_step``: a ``tf.function`` with two ``GradientTape``s, binary
 cross-entropy on logits, two ``Adam(1e-4)`` optimizers and a noise batch of the full batch size,
-always on TensorFlow. The other side is :meth:`helpers.training.GANTrainer.train_step` with the same
+always on TensorFlow. The other side is :meth:`helpers.training.gan.GANTrainer.train_step` with the same
 learning rates, on ``--backend``. Each side runs in its own worker process (a Keras backend is
 chosen per process); after one warm-up block each (tracing), the workers take turns, one timed block
 of ``--steps`` steps at a time, ``--repeats`` times, so both see the same machine load and never run
@@ -62,7 +62,7 @@ def worker(side: str, arch: str, batch_size: int) -> None:
     import numpy as np
 
     from helpers import models
-    from helpers.training import GANTrainer
+    from helpers.training.gan import GANTrainer
 
     rng = np.random.default_rng(0)
     batches = [rng.uniform(-1, 1, (batch_size, 28, 28, 1)).astype(np.float32) for _ in range(4)]

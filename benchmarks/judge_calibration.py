@@ -20,7 +20,7 @@ from helpers.config import quiet_tensorflow
 quiet_tensorflow()
 
 from helpers.data import load_mnist  # noqa: E402
-from helpers.metrics import load_judge  # noqa: E402
+from helpers.evaluation.judge import load_judge  # noqa: E402
 
 
 def box_blur(x: np.ndarray, k: int = 5) -> np.ndarray:

@@ -20,7 +20,7 @@ decoded; and the parts of ``key→img``: ``key→send`` the front end handling t
 comm message leaves on the websocket, ``send→recv`` the kernel round trip (server, kernel,
 the redraw, back to the browser) until the message carrying the PNG arrives, and ``recv→img`` the
 front end unpacking it into the image. ``poll`` is the older measure of the browser tests
-(``tests/browser/lab.move_slider``: Python polls the ``src`` every ~10 ms), for comparison.
+(``helpers.browser.move_slider``: Python polls the ``src`` every ~10 ms), for comparison.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import lab  # noqa: E402
+from helpers import browser as lab  # noqa: E402
 
 PATH_ENV = {"old": {"HELPERS_FAST_WIDGETS": "0"}, "new": {"HELPERS_FAST_WIDGETS": "1"}}
 COLUMNS = ("key→img", "key→load", "key→send", "send→recv", "recv→img", "poll")
@@ -75,7 +75,8 @@ FLOOR_CODE = """\
 import ipywidgets as W
 import numpy as np
 from IPython.display import display
-from helpers import widgets
+from helpers.viz.images import encode_png
+from helpers.widgets.gradient_descent import gd_view
 
 def bare_box(pngs):
     slider, image = W.FloatSlider(value=0.5, min=0, max=1, step=0.01), W.Image(value=pngs[0], format="png")
@@ -84,8 +85,8 @@ def bare_box(pngs):
     slider.observe(lambda change: setattr(image, "value", pngs[round(change["new"] * 100) % 2]), names="value")
     return box
 
-tiny = [widgets.encode_png(np.full((2, 2, 4), c, np.uint8)) for c in (0, 255)]
-figure = [widgets.gd_view(lr)._repr_png_() for lr in (0.05, 0.06)]
+tiny = [encode_png(np.full((2, 2, 4), c, np.uint8)) for c in (0, 255)]
+figure = [gd_view(lr)._repr_png_() for lr in (0.05, 0.06)]
 display(bare_box(tiny))
 display(bare_box(figure))
 """

@@ -29,7 +29,12 @@ import matplotlib
 import numpy as np
 from PIL import Image
 
-from helpers import widgets
+from helpers.viz.images import encode_png
+from helpers.viz.scenes import SceneCache, View
+from helpers.widgets.gradient_ascent import game_view
+from helpers.widgets.gradient_descent import GdScene, gd_view
+from helpers.widgets.optimizers import optimizer_view
+from helpers.widgets.subgradients import subgradient_view
 
 #: per view: the slider moves to replay (each dict is the full set of changed values for one move)
 MOVES = {
@@ -43,6 +48,8 @@ MOVES = {
     + [dict(beta=b) for b in (0.9, 0.91, 0.5)]
     + [dict(optimizer="adam", learning_rate=0.05, problem="Rosenbrock", steps=s) for s in (150, 151)],
 }
+VIEWS = {"gd_view": gd_view, "game_view": game_view, "subgradient_view": subgradient_view,
+         "optimizer_view": optimizer_view}
 
 
 def ms(start: float) -> float:
@@ -56,7 +63,7 @@ def fresh(view, values) -> tuple[float, float]:
     return ms(start), (time.process_time() - cpu) * 1000
 
 
-def scene_parts(cache: widgets.SceneCache, values) -> tuple[float, float, float, float, float]:
+def scene_parts(cache: SceneCache, values) -> tuple[float, float, float, float, float]:
     """(total, update, render, encode, total CPU) milliseconds of one fast-path move, as SceneCache.view does it."""
     start, cpu = time.perf_counter(), time.process_time()
     bound = cache.signature.bind(**values)
@@ -66,11 +73,11 @@ def scene_parts(cache: widgets.SceneCache, values) -> tuple[float, float, float,
     scene = cache.scenes.get(key) or cache.scenes.setdefault(key, cache.scene_class(**values))
     scene.summary = scene.update(values)
     scene.values = values
-    widgets.View(scene.figure, scene.summary)
+    View(scene.figure, scene.summary)
     t1 = time.perf_counter()
     rgba = scene.render()
     t2 = time.perf_counter()
-    widgets.encode_png(rgba)
+    encode_png(rgba)
     t3 = time.perf_counter()
     return ((t3 - start) * 1000, (t1 - start) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000,
             (time.process_time() - cpu) * 1000)
@@ -89,8 +96,8 @@ def main() -> None:
           f"matplotlib {matplotlib.__version__}; {args.repeats} repeats of each move, old and new interleaved")
     print(f"{'view / path':<34} {'median ms':>9} {'best ms':>8} {'CPU ms':>8}")
     for name, moves in MOVES.items():
-        view = getattr(widgets, name)
-        cache = widgets.SceneCache(view)
+        view = VIEWS[name]
+        cache = SceneCache(view)
         for values in moves:  # warm-up: imports, fonts, contour grids, one scene per key
             fresh(view, values)
             cache.view(**values)
@@ -115,11 +122,11 @@ def main() -> None:
               f"{statistics.median(old_cpu) / statistics.median(new_cpu):>7.1f}x")
 
     # a move that changes the key: 01's κ slider needs new contours, so a new scene (figure) is built
-    cache = widgets.SceneCache(widgets.gd_view, size=2)
+    cache = SceneCache(gd_view, size=2)
     kappa_new, kappa_old, kappa_new_cpu, kappa_old_cpu = [], [], [], []
     for i in range(args.repeats + 1):
         values = dict(condition=float(2 + i))
-        t_old, c_old = fresh(widgets.gd_view, values)
+        t_old, c_old = fresh(gd_view, values)
         start, cpu = time.perf_counter(), time.process_time()
         cache.view(**values)
         if i:  # first is warm-up
@@ -131,7 +138,7 @@ def main() -> None:
     print(row("gd_view κ move, new scene (new)", kappa_new, kappa_new_cpu))
 
     # encoders on one frame of the gd scene
-    rgba = widgets.SceneCache(widgets.gd_view).scenes.setdefault("x", widgets.GdScene(
+    rgba = SceneCache(gd_view).scenes.setdefault("x", GdScene(
         learning_rate=0.05, steps=30, condition=10.0, x0=(1.8, 1.2))).render()
     print(f"\n# one {rgba.shape[1]}x{rgba.shape[0]} frame: encoder, median ms, kB")
 
@@ -143,7 +150,7 @@ def main() -> None:
     encoders = {
         "PNG RGBA level 6 (matplotlib's)": lambda: pil("png", rgba, compress_level=6),
         "PNG RGB level 6": lambda: pil("png", np.ascontiguousarray(rgba[..., :3]), compress_level=6),
-        "encode_png (RGB, no filter, level 1)": lambda: widgets.encode_png(rgba),
+        "encode_png (RGB, no filter, level 1)": lambda: encode_png(rgba),
         "JPEG quality 90": lambda: pil("jpeg", np.ascontiguousarray(rgba[..., :3]), quality=90),
     }
     for label, encode in encoders.items():

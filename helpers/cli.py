@@ -1,23 +1,23 @@
 """The command line, ``python -m helpers <command>``: train a GAN, sample from it, judge the samples.
 
-* ``train-gan``: train the MLP or DCGAN GAN on MNIST (in ``[-1, 1]``) with :class:`helpers.training.GANTrainer`,
+* ``train-gan``: train the MLP or DCGAN GAN on MNIST (in ``[-1, 1]``) with :class:`helpers.training.gan.GANTrainer`,
   checkpointing into ``--out`` and resuming from it; ``--epochs`` is the total to reach, counting resumed ones.
 * ``sample``: restore the latest checkpoint of a run and save ``N`` images as a uint8 ``N×28×28`` ``.npy``.
-* ``evaluate``: score such a file with the MNIST judge (:func:`helpers.metrics.load_judge`).
+* ``evaluate``: score such a file with the MNIST judge (:func:`helpers.evaluation.judge.load_judge`).
 * ``train-autoencoder``: train a dense, conv or the articles' autoencoder (or a VAE) on MNIST in ``[0, 1]``
-  with :class:`helpers.autoencoder.AutoencoderTrainer`, checkpointing into ``--out`` and resuming from it.
+  with :class:`helpers.training.autoencoder.AutoencoderTrainer`, checkpointing into ``--out`` and resuming from it.
 * ``evaluate-reconstruction``: restore such a run and print the test-set MSE, its PSNR, the mean per-image PSNR
   and SSIM.
 
 Exit codes: 0 success, 1 a runtime failure (missing run or file, bad array, divergence, MNIST not found),
 2 a bad command line. Failures print one ``error: …`` line on stderr, never a traceback.
 TensorFlow is imported only by the commands that need it, so ``--help`` is instant.
+(About 450 lines: the parser and its argument types, then one function per command.)
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from helpers.data import MnistError, load_mnist
-from helpers.metrics import JudgeCacheError, JudgeConfig, judge_dir, load_judge
+from helpers.evaluation.judge import JudgeCacheError, JudgeConfig, judge_dir, load_judge
 
 PROG = "python -m helpers"
-ARCHS = ("mlp", "dcgan")  # as helpers.models.ARCHS (not imported: that would load Keras for --help)
-AE_ARCHS = ("conv", "dense", "article")  # as helpers.autoencoder.ARCHS
-AE_LOSSES = ("l2", "l1", "bce")  # as helpers.autoencoder.LOSSES
+ARCHS = ("mlp", "dcgan")  # as helpers.models.gan.ARCHS (not imported: that would load Keras for --help)
+AE_ARCHS = ("conv", "dense", "article")  # as helpers.models.autoencoder.ARCHS
+AE_LOSSES = ("l2", "l1", "bce")  # as helpers.training.autoencoder.LOSSES
 #: images per step when --batch-size is not given: the MLP learns more per second from smaller batches
 DEFAULT_BATCH = {"mlp": 64, "dcgan": 128}
 MNIST_TRAIN = 60_000
@@ -192,12 +192,25 @@ def _keras():
     return keras
 
 
-def checkpoint_arch(checkpoint: Path) -> tuple[str, int]:
-    """The architecture (``mlp``/``dcgan``) and latent size saved in a checkpoint's ``state.json``."""
-    from helpers.training import STATE_FILE
+def saved_config(checkpoint: Path) -> dict:
+    """The ``config`` a checkpoint's ``state.json`` holds; :class:`CLIError` says what is wrong."""
+    from helpers.training.checkpoints import STATE_FILE, read_state
 
     try:
-        config = json.loads((checkpoint / STATE_FILE).read_text())["config"]
+        config = read_state(checkpoint)["config"]
+        if not isinstance(config, dict):
+            raise TypeError(f"config is a {type(config).__name__}, not a mapping")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CLIError(f"checkpoint {checkpoint} has an unreadable {STATE_FILE} ({type(exc).__name__}: {exc})") from exc
+    return config
+
+
+def checkpoint_arch(checkpoint: Path) -> tuple[str, int]:
+    """The architecture (``mlp``/``dcgan``) and latent size saved in a checkpoint's ``state.json``."""
+    from helpers.training.checkpoints import STATE_FILE
+
+    config = saved_config(checkpoint)
+    try:
         if config.get("kind") == "autoencoder":
             raise CLIError(
                 f"checkpoint {checkpoint} holds an autoencoder, not a GAN (see '{PROG} evaluate-reconstruction')"
@@ -214,29 +227,17 @@ def checkpoint_arch(checkpoint: Path) -> tuple[str, int]:
 
 def checkpoint_ema(checkpoint: Path) -> float | None:
     """The generator-averaging decay a checkpoint was trained with (``None``: no average, or an older run)."""
-    from helpers.training import EMA_FILE, STATE_FILE
+    from helpers.training.gan import EMA_FILE
 
-    ema = json.loads((checkpoint / STATE_FILE).read_text())["config"].get("ema")
+    ema = saved_config(checkpoint).get("ema")
     return float(ema) if ema and (checkpoint / EMA_FILE).is_file() else None
 
 
-def grid_image(images: np.ndarray, ncols: int = 8) -> np.ndarray:
-    """Tile uint8 ``N×H×W`` images into one ``rows·H × ncols·W`` uint8 picture (blank cells are black)."""
-    n, h, w = images.shape
-    rows = -(-n // ncols)
-    canvas = np.zeros((rows * h, ncols * w), dtype=np.uint8)
-    for i, img in enumerate(images):
-        r, c = divmod(i, ncols)
-        canvas[r * h:(r + 1) * h, c * w:(c + 1) * w] = img
-    return canvas
-
-
 def save_grid_png(images: np.ndarray, path: Path) -> Path:
-    """Save images as a grey PNG grid (matplotlib's image writer, no GUI backend needed)."""
-    from matplotlib import image as mpimg
+    """Save uint8 images ``N×28×28`` as one grey PNG grid, 8 wide, edge to edge (blank cells black), atomically."""
+    from helpers.viz.images import save_png, tile
 
-    mpimg.imsave(path, grid_image(images), cmap="gray", vmin=0, vmax=255)
-    return path
+    return save_png(tile(images, 8, shrink=False), path)
 
 
 def load_images(path: Path) -> np.ndarray:
@@ -260,6 +261,30 @@ def load_images(path: Path) -> np.ndarray:
 # --------------------------------------------------------------------------- commands
 
 
+def _seconds(minutes: float | None) -> float | None:
+    return None if minutes is None else minutes * 60.0
+
+
+def _fit(fit, what: str, advice: str):
+    """Run a trainer's ``fit``; a divergence becomes one :class:`CLIError` line naming the last good checkpoint."""
+    from helpers.training.loop import DivergenceError
+
+    try:
+        return fit()
+    except DivergenceError as exc:
+        last = exc.checkpoint if exc.checkpoint is not None else "none (nothing was saved)"
+        raise CLIError(f"training diverged at step {exc.step} (epoch {exc.epoch}): {what} NaN or inf; "
+                       f"last good checkpoint: {last}. {advice}") from exc
+
+
+def _summary(name: str, result, epochs: int, extra: str = "") -> None:
+    """The one line a training command prints when it ends."""
+    this_run = len(result.history["epoch"])
+    print(f"{name}: epoch {result.epochs_done}/{epochs} ({this_run} this run), steps {result.steps}, "
+          f"{result.seconds:.1f} s, {result.images_per_s:.0f} images/s, stopped: {result.stopped}, "
+          f"checkpoint {result.checkpoint}{extra}", flush=True)
+
+
 def cmd_train_gan(args: argparse.Namespace) -> int:
     """``train-gan``: train (or resume) a GAN, save checkpoints and a sample grid, print a summary line."""
     out: Path = args.out
@@ -267,8 +292,9 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
         raise CLIError(f"--out {out} exists and is not a directory")
     (x, _), _ = load_mnist(scale="-1-1", subset=args.subset)
     keras = _keras()
-    from helpers.models import build_gan
-    from helpers.training import DivergenceError, GANTrainer, latest_checkpoint
+    from helpers.models.gan import build_gan
+    from helpers.training.checkpoints import latest_checkpoint
+    from helpers.training.gan import GANTrainer
 
     latent = 100
     ckpt = latest_checkpoint(out)
@@ -286,20 +312,12 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
     _err(f"training {args.arch} GAN on {len(x)} MNIST images to epoch {args.epochs}, batch {batch_size}, "
          f"lr_g {args.lr_g:g}, lr_d {args.lr_d:g}, ema {args.ema or 'none'}"
          + (f", budget {args.time_budget:g} min" if args.time_budget else ""))
-    try:
-        result = trainer.fit(
-            x, args.epochs, batch_size=batch_size, out_dir=out, checkpoint_every=args.checkpoint_every,
-            resume=True, time_budget_s=None if args.time_budget is None else args.time_budget * 60.0, verbose=True,
-        )
-    except DivergenceError as exc:
-        last = exc.checkpoint if exc.checkpoint is not None else "none (nothing was saved)"
-        raise CLIError(f"training diverged at step {exc.step} (epoch {exc.epoch}): a loss became NaN or inf; "
-                       f"last good checkpoint: {last}. Try lower --lr-g/--lr-d.") from exc
+    result = _fit(lambda: trainer.fit(x, args.epochs, batch_size=batch_size, out_dir=out,
+                                      checkpoint_every=args.checkpoint_every, resume=True,
+                                      time_budget_s=_seconds(args.time_budget), verbose=True),
+                  "a loss became", "Try lower --lr-g/--lr-d.")
     grid = save_grid_png(trainer.sample_grid(), out / f"samples-epoch-{trainer.epoch:05d}.png")
-    this_run = len(result.history["epoch"])
-    print(f"{args.arch}: epoch {result.epochs_done}/{args.epochs} ({this_run} this run), steps {result.steps}, "
-          f"{result.seconds:.1f} s, {result.images_per_s:.0f} images/s, stopped: {result.stopped}, "
-          f"checkpoint {result.checkpoint}, grid {grid}", flush=True)
+    _summary(args.arch, result, args.epochs, f", grid {grid}")
     return 0
 
 
@@ -309,14 +327,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if not run.is_dir():
         raise CLIError(f"run directory {run} does not exist (train one with '{PROG} train-gan --out {run}')")
     _keras()  # before helpers.training imports Keras, so TensorFlow starts quietly
-    from helpers.training import latest_checkpoint
+    from helpers.training.checkpoints import latest_checkpoint
 
     ckpt = latest_checkpoint(run)
     if ckpt is None:
         raise CLIError(f"run directory {run} holds no checkpoint (no complete ckpt-* folder)")
     arch, latent = checkpoint_arch(ckpt)
-    from helpers.models import build_gan
-    from helpers.training import GANTrainer, sample
+    from helpers.models.gan import build_gan
+    from helpers.training.gan import GANTrainer
+    from helpers.training.sampling import sample
 
     g, d = build_gan(arch, latent)
     trainer = GANTrainer(g, d, ema=checkpoint_ema(ckpt))
@@ -347,15 +366,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _autoencoder_checkpoint(run: Path):
     """The latest checkpoint of an autoencoder run and its saved config; :class:`CLIError` says what is wrong."""
-    from helpers.training import STATE_FILE, latest_checkpoint
+    from helpers.training.checkpoints import latest_checkpoint
 
     ckpt = latest_checkpoint(run)
     if ckpt is None:
         return None, None
-    try:
-        config = json.loads((ckpt / STATE_FILE).read_text())["config"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CLIError(f"checkpoint {ckpt} has an unreadable {STATE_FILE} ({type(exc).__name__}: {exc})") from exc
+    config = saved_config(ckpt)
     if not isinstance(config, dict) or config.get("kind") != "autoencoder":
         name = config.get("generator", "?") if isinstance(config, dict) else "?"
         raise CLIError(f"{run} holds a GAN run ({ckpt.name}, generator {name!r}), not an autoencoder; "
@@ -370,8 +386,8 @@ def cmd_train_autoencoder(args: argparse.Namespace) -> int:
         raise CLIError(f"--out {out} exists and is not a directory")
     (x, _), _ = load_mnist(scale="0-1", subset=args.subset)
     keras = _keras()
-    from helpers.autoencoder import AutoencoderTrainer, build_autoencoder
-    from helpers.training import DivergenceError
+    from helpers.models.autoencoder import build_autoencoder
+    from helpers.training.autoencoder import AutoencoderTrainer
 
     ckpt, saved = _autoencoder_checkpoint(out) if out.is_dir() else (None, None)
     if saved is not None:
@@ -389,17 +405,10 @@ def cmd_train_autoencoder(args: argparse.Namespace) -> int:
          f"{args.epochs}, batch {args.batch_size}, lr {args.lr:g}"
          + (f", noise {args.noise:g}" if args.noise else "")
          + (f", budget {args.time_budget:g} min" if args.time_budget else ""))
-    try:
-        result = trainer.fit(x, args.epochs, batch_size=args.batch_size, out_dir=out, resume=True,
-                             time_budget_s=None if args.time_budget is None else args.time_budget * 60.0, verbose=True)
-    except DivergenceError as exc:
-        last = exc.checkpoint if exc.checkpoint is not None else "none (nothing was saved)"
-        raise CLIError(f"training diverged at step {exc.step} (epoch {exc.epoch}): the loss became NaN or inf; "
-                       f"last good checkpoint: {last}. Try a lower --lr.") from exc
-    this_run = len(result.history["epoch"])
-    print(f"{args.arch} {kind}: epoch {result.epochs_done}/{args.epochs} ({this_run} this run), steps {result.steps}, "
-          f"{result.seconds:.1f} s, {result.images_per_s:.0f} images/s, stopped: {result.stopped}, "
-          f"checkpoint {result.checkpoint}", flush=True)
+    result = _fit(lambda: trainer.fit(x, args.epochs, batch_size=args.batch_size, out_dir=out, resume=True,
+                                      time_budget_s=_seconds(args.time_budget), verbose=True),
+                  "the loss became", "Try a lower --lr.")
+    _summary(f"{args.arch} {kind}", result, args.epochs)
     return 0
 
 
@@ -413,8 +422,8 @@ def cmd_evaluate_reconstruction(args: argparse.Namespace) -> int:
     if ckpt is None:
         raise CLIError(f"run directory {run} holds no checkpoint (no complete ckpt-* folder)")
     _, (xt, _) = load_mnist(scale="0-1", test_subset=args.subset)
-    from helpers.autoencoder import load_autoencoder
-    from helpers.image_metrics import reconstruction_report
+    from helpers.evaluation.image_metrics import reconstruction_report
+    from helpers.training.autoencoder import load_autoencoder
 
     try:
         trainer = load_autoencoder(ckpt)

@@ -15,7 +15,7 @@ def decoder():
     """A small dense decoder, 4 latent numbers → 28×28×1 in [0, 1], seeded (seed 0); one per test module."""
     import keras
 
-    from helpers.autoencoder import build_dense_decoder
+    from helpers.models.autoencoder import build_dense_decoder
 
     keras.utils.set_random_seed(0)
     return build_dense_decoder(4, (32,))

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import autoencoder as ae
+from helpers import models, training
 from helpers.training import DivergenceError
 
 N = 96  # 3 batches of 32
@@ -23,16 +23,16 @@ def digits(n: int = N, seed: int = 0) -> np.ndarray:
 
 def tiny(variational=False, latent=4, seed=0):
     keras.utils.set_random_seed(seed)
-    return ae.build_dense_encoder(latent, (32,), variational), ae.build_dense_decoder(latent, (32,))
+    return models.build_dense_encoder(latent, (32,), variational), models.build_dense_decoder(latent, (32,))
 
 
 # --------------------------------------------------------------------------- models
 
 
-@pytest.mark.parametrize("arch", ae.ARCHS)
+@pytest.mark.parametrize("arch", models.autoencoder.ARCHS)
 @pytest.mark.parametrize("variational", [False, True])
 def test_build_autoencoder_shapes(arch, variational):
-    enc, dec = ae.build_autoencoder(arch, 7, variational)
+    enc, dec = models.build_autoencoder(arch, 7, variational)
     x = np.random.default_rng(0).uniform(0, 1, (3, 28, 28, 1)).astype(np.float32)
     z = enc(x)
     if variational:
@@ -46,7 +46,7 @@ def test_build_autoencoder_shapes(arch, variational):
 
 
 def test_article_decoder_is_latent_128_128_784():
-    dec = ae.build_article_decoder(10)
+    dec = models.build_article_decoder(10)
     dense = [layer for layer in dec.layers if isinstance(layer, keras.layers.Dense)]
     assert [d.units for d in dense] == [128, 128, 784]
     assert dec.count_params() == (10 * 128 + 128) + (128 * 128 + 128) + (128 * 784 + 784)
@@ -54,16 +54,16 @@ def test_article_decoder_is_latent_128_128_784():
 
 
 def test_builders_reject_bad_sizes():
-    for fn in (ae.build_dense_encoder, ae.build_dense_decoder, ae.build_conv_encoder, ae.build_conv_decoder,
-               ae.build_article_decoder):
+    for fn in (models.build_dense_encoder, models.build_dense_decoder, models.build_conv_encoder,
+               models.build_conv_decoder, models.build_article_decoder):
         with pytest.raises(ValueError, match="latent_dim must be a positive integer, got 0"):
             fn(0)
     with pytest.raises(ValueError, match="each hidden width must be a positive integer, got -2"):
-        ae.build_dense_encoder(4, (8, -2))
+        models.build_dense_encoder(4, (8, -2))
     with pytest.raises(ValueError, match=r"hidden must list at least one layer width, got \(\)"):
-        ae.build_dense_decoder(4, ())
+        models.build_dense_decoder(4, ())
     with pytest.raises(ValueError, match="arch must be one of dense, conv, article, got 'mlp'"):
-        ae.build_autoencoder("mlp")
+        models.build_autoencoder("mlp")
 
 
 # --------------------------------------------------------------------------- losses
@@ -72,33 +72,33 @@ def test_builders_reject_bad_sizes():
 def test_reconstruction_losses_by_hand():
     x = np.zeros((2, 28, 28, 1), np.float32)
     x_hat = np.full((2, 28, 28, 1), 0.5, np.float32)
-    assert float(ae.reconstruction_loss(x, x_hat, "l2")) == pytest.approx(784 * 0.25)  # summed over pixels
-    assert float(ae.reconstruction_loss(x, x_hat, "l1")) == pytest.approx(784 * 0.5)
-    assert float(ae.reconstruction_loss(x, x_hat, "bce")) == pytest.approx(784 * math.log(2), rel=1e-5)
+    assert float(training.reconstruction_loss(x, x_hat, "l2")) == pytest.approx(784 * 0.25)  # summed over pixels
+    assert float(training.reconstruction_loss(x, x_hat, "l1")) == pytest.approx(784 * 0.5)
+    assert float(training.reconstruction_loss(x, x_hat, "bce")) == pytest.approx(784 * math.log(2), rel=1e-5)
     # Batch mean: a second, perfect image halves the loss.
     x_hat[1] = 0.0
-    assert float(ae.reconstruction_loss(x, x_hat, "l2")) == pytest.approx(784 * 0.25 / 2)
+    assert float(training.reconstruction_loss(x, x_hat, "l2")) == pytest.approx(784 * 0.25 / 2)
     # BCE stays finite at a saturated, wrong pixel (probabilities are clipped).
-    assert math.isfinite(float(ae.reconstruction_loss(np.ones((1, 784)), np.zeros((1, 784)), "bce")))
+    assert math.isfinite(float(training.reconstruction_loss(np.ones((1, 784)), np.zeros((1, 784)), "bce")))
     with pytest.raises(ValueError, match="loss must be one of l2, l1, bce, got 'l3'"):
-        ae.reconstruction_loss(x, x_hat, "l3")
+        training.reconstruction_loss(x, x_hat, "l3")
 
 
 def test_kl_divergence_by_hand():
     zero = np.zeros((3, 5), np.float32)
-    assert float(ae.kl_divergence(zero, zero)) == pytest.approx(0.0)  # the posterior IS the prior
+    assert float(training.kl_divergence(zero, zero)) == pytest.approx(0.0)  # the posterior IS the prior
     mean = np.full((1, 2), 2.0, np.float32)
     log_var = np.full((1, 2), math.log(0.5), np.float32)
     per_dim = 0.5 * (0.5 + 4.0 - 1.0 - math.log(0.5))  # ½(σ² + μ² − 1 − log σ²)
-    assert float(ae.kl_divergence(mean, log_var)) == pytest.approx(2 * per_dim, rel=1e-6)
+    assert float(training.kl_divergence(mean, log_var)) == pytest.approx(2 * per_dim, rel=1e-6)
 
 
 # --------------------------------------------------------------------------- training
 
 
-@pytest.mark.parametrize("loss", ae.LOSSES)
+@pytest.mark.parametrize("loss", training.LOSSES)
 def test_training_lowers_the_loss(loss):
-    trainer = ae.AutoencoderTrainer(*tiny(), loss=loss, learning_rate=3e-3)
+    trainer = training.AutoencoderTrainer(*tiny(), loss=loss, learning_rate=3e-3)
     x = digits()
     before = trainer.evaluate(x)["reconstruction"]
     result = trainer.fit(x, 4, batch_size=32, verbose=False)
@@ -109,7 +109,7 @@ def test_training_lowers_the_loss(loss):
 
 
 def test_vae_trains_both_terms_and_samples_from_the_prior(capsys):
-    trainer = ae.AutoencoderTrainer(*tiny(variational=True), learning_rate=3e-3)
+    trainer = training.AutoencoderTrainer(*tiny(variational=True), learning_rate=3e-3)
     assert trainer.variational and trainer.latent_dim == 4
     x = digits()
     result = trainer.fit(x, 3, batch_size=32)
@@ -131,15 +131,15 @@ def test_vae_trains_both_terms_and_samples_from_the_prior(capsys):
 def test_denoising_corrupts_inputs_not_targets():
     x = digits(32)
     enc, dec = tiny()
-    clean = ae.AutoencoderTrainer(enc, dec)
-    noisy = ae.AutoencoderTrainer(enc, dec, noise_std=0.5)
+    clean = training.AutoencoderTrainer(enc, dec)
+    noisy = training.AutoencoderTrainer(enc, dec, noise_std=0.5)
     # Same weights: with noise on the inputs the loss against the clean targets is different (and random).
     assert clean.evaluate(x)["loss"] == pytest.approx(clean.evaluate(x)["loss"])
     assert noisy.evaluate(x)["loss"] != pytest.approx(clean.evaluate(x)["loss"], rel=1e-6)
 
 
 def test_encode_decode_reconstruct():
-    trainer = ae.AutoencoderTrainer(*tiny(latent=3))
+    trainer = training.AutoencoderTrainer(*tiny(latent=3))
     x = digits(10)
     z = trainer.encode(x, batch_size=4)
     assert z.shape == (10, 3)
@@ -157,18 +157,18 @@ def test_encode_decode_reconstruct():
 def test_trainer_rejects_bad_settings():
     enc, dec = tiny()
     with pytest.raises(ValueError, match="loss must be one of l2, l1, bce, got 'mse'"):
-        ae.AutoencoderTrainer(enc, dec, loss="mse")
+        training.AutoencoderTrainer(enc, dec, loss="mse")
     with pytest.raises(ValueError, match="beta must be a finite number >= 0, got -1"):
-        ae.AutoencoderTrainer(enc, dec, beta=-1)
+        training.AutoencoderTrainer(enc, dec, beta=-1)
     with pytest.raises(ValueError, match=r"noise_std must be a finite number >= 0, got -0\.1"):
-        ae.AutoencoderTrainer(enc, dec, noise_std=-0.1)
+        training.AutoencoderTrainer(enc, dec, noise_std=-0.1)
     with pytest.raises(ValueError, match="learning_rate must be > 0"):
-        ae.AutoencoderTrainer(enc, dec, learning_rate=0)
+        training.AutoencoderTrainer(enc, dec, learning_rate=0)
     with pytest.raises(ValueError, match="arch must be one of"):
-        ae.AutoencoderTrainer(enc, dec, arch="gan")
+        training.AutoencoderTrainer(enc, dec, arch="gan")
     with pytest.raises(ValueError, match="encoder gives latent size 4 but decoder takes 5"):
-        ae.AutoencoderTrainer(enc, ae.build_dense_decoder(5, (8,)))
-    trainer = ae.AutoencoderTrainer(enc, dec)
+        training.AutoencoderTrainer(enc, models.build_dense_decoder(5, (8,)))
+    trainer = training.AutoencoderTrainer(enc, dec)
     with pytest.raises(ValueError, match="epochs must be a positive integer, got 0"):
         trainer.fit(digits(), 0)
     with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
@@ -180,33 +180,33 @@ def test_trainer_rejects_bad_settings():
     with pytest.raises(ValueError, match="data must be floats in \\[0, 1\\], got uint8"):
         trainer.fit(np.zeros((4, 28, 28), np.uint8), 1)
     with pytest.raises(ValueError, match="data must be images"):
-        ae.train_autoencoder("dense", None)
+        training.train_autoencoder("dense", None)
     with pytest.raises(ValueError, match="loss must be one of"):
-        ae.train_autoencoder("dense", digits(), loss="l0")
+        training.train_autoencoder("dense", digits(), loss="l0")
 
 
 def test_time_budget_stops_after_the_crossing_epoch():
-    trainer = ae.AutoencoderTrainer(*tiny())
+    trainer = training.AutoencoderTrainer(*tiny())
     result = trainer.fit(digits(), 5, batch_size=32, time_budget_s=1e-6, verbose=False)
     assert result.stopped == "time_budget" and result.epochs_done == 1 and trainer.step == 3
 
 
 def test_divergence_raises_with_the_step(monkeypatch):
-    trainer = ae.AutoencoderTrainer(*tiny())
+    trainer = training.AutoencoderTrainer(*tiny())
 
     def nan_step(self, x):
         self.step += 1
         return {"loss": math.nan, "reconstruction": math.nan, "kl": 0.0}
 
-    monkeypatch.setattr(ae.AutoencoderTrainer, "train_step", nan_step)
+    monkeypatch.setattr(training.AutoencoderTrainer, "train_step", nan_step)
     with pytest.raises(DivergenceError, match="non-finite loss at step 1 \\(epoch 1\\)") as info:
         trainer.fit(digits(), 2, batch_size=32, verbose=False)
     assert info.value.step == 1 and info.value.checkpoint is None
 
 
 def test_broken_weights_are_not_saved(tmp_path, monkeypatch):
-    trainer = ae.AutoencoderTrainer(*tiny())
-    real_step = ae.AutoencoderTrainer.train_step
+    trainer = training.AutoencoderTrainer(*tiny())
+    real_step = training.AutoencoderTrainer.train_step
 
     def breaking_step(self, x):
         out = real_step(self, x)
@@ -215,7 +215,7 @@ def test_broken_weights_are_not_saved(tmp_path, monkeypatch):
             w.assign(keras.ops.full(w.shape, float("nan")))
         return out
 
-    monkeypatch.setattr(ae.AutoencoderTrainer, "train_step", breaking_step)
+    monkeypatch.setattr(training.AutoencoderTrainer, "train_step", breaking_step)
     with pytest.raises(DivergenceError, match=r"non-finite weights after step \d+ \(epoch 1\): .*not saved") as info:
         trainer.fit(digits(), 1, batch_size=32, out_dir=tmp_path, verbose=False)
     assert info.value.checkpoint is None and not list(tmp_path.glob("ckpt-*"))
@@ -226,8 +226,8 @@ def test_broken_weights_are_not_saved(tmp_path, monkeypatch):
 
 def test_checkpoint_resume_and_load(tmp_path):
     x = digits()
-    trainer, result = ae.train_autoencoder("dense", x, 2, latent_dim=3, loss="l1", batch_size=32, out_dir=tmp_path,
-                                           verbose=False, seed=1)
+    trainer, result = training.train_autoencoder("dense", x, 2, latent_dim=3, loss="l1", batch_size=32,
+                                                 out_dir=tmp_path, verbose=False, seed=1)
     assert result.checkpoint == tmp_path / "ckpt-00002"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-00002"]  # no temporary folder left behind
     state = json.loads((tmp_path / "ckpt-00002" / "state.json").read_text())
@@ -235,7 +235,7 @@ def test_checkpoint_resume_and_load(tmp_path):
     assert state["config"]["kind"] == "autoencoder" and state["config"]["arch"] == "dense"
     assert state["config"]["loss"] == "l1" and state["config"]["latent_dim"] == 3
 
-    loaded = ae.load_autoencoder(tmp_path)
+    loaded = training.load_autoencoder(tmp_path)
     assert (loaded.epoch, loaded.step, loaded.loss) == (2, 6, "l1")
     np.testing.assert_allclose(loaded.reconstruct(x[:5]), trainer.reconstruct(x[:5]), atol=1e-6)
     # Resuming continues the step counter and the optimizer's state, and replaces the checkpoint (keep_last=1).
@@ -246,7 +246,7 @@ def test_checkpoint_resume_and_load(tmp_path):
 
 
 def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
-    trainer = ae.AutoencoderTrainer(*tiny(), arch="dense")
+    trainer = training.AutoencoderTrainer(*tiny(), arch="dense")
     monkeypatch.setattr(trainer.decoder, "save_weights", lambda path: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError, match="disk full"):
         trainer.save_checkpoint(tmp_path)
@@ -254,22 +254,22 @@ def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
 
 
 def test_restore_and_load_errors(tmp_path):
-    trainer = ae.AutoencoderTrainer(*tiny(), arch="dense")
+    trainer = training.AutoencoderTrainer(*tiny(), arch="dense")
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        ae.load_autoencoder(tmp_path / "absent")
+        training.load_autoencoder(tmp_path / "absent")
     with pytest.raises(FileNotFoundError, match="holds no checkpoint"):
-        ae.load_autoencoder(tmp_path)
+        training.load_autoencoder(tmp_path)
     with pytest.raises(FileNotFoundError, match=r"no state\.json"):
         trainer.restore(tmp_path)
     ckpt = trainer.save_checkpoint(tmp_path / "run")
-    other = ae.AutoencoderTrainer(*tiny(latent=5))
+    other = training.AutoencoderTrainer(*tiny(latent=5))
     with pytest.raises(ValueError, match=r"holds encoder|holds latent_dim=4"):
         other.restore(ckpt)
     gan = tmp_path / "gan" / "ckpt-00001"
     gan.mkdir(parents=True)
     (gan / "state.json").write_text(json.dumps({"epoch": 1, "step": 1, "config": {"generator": "mlp_generator"}}))
     with pytest.raises(ValueError, match="is not an autoencoder"):
-        ae.load_autoencoder(gan.parent)
+        training.load_autoencoder(gan.parent)
     (gan / "state.json").write_text("{broken")
     with pytest.raises(ValueError, match="unreadable"):
-        ae.read_state(gan)
+        training.read_state(gan)

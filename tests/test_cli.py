@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import cli, data, metrics
+from helpers import cli, data, evaluation
 from tests.support import real_mnist
 
 REPO = Path(__file__).resolve().parents[1]
@@ -193,7 +193,7 @@ def tiny_judge(mnist_path, tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("HELPERS_DATA_DIR", str(tmp_path_factory.mktemp("judge_data")))
     try:
-        return metrics.load_judge(epochs=1, subset=500, test_subset=200, batch_size=64, data_path=mnist_path)
+        return evaluation.load_judge(epochs=1, subset=500, test_subset=200, batch_size=64, data_path=mnist_path)
     finally:
         mp.undo()
 
@@ -222,14 +222,14 @@ def test_evaluate_prints_the_real_judges_figures(tiny_judge, mnist_path, tmp_pat
 
 def test_evaluate_says_nothing_about_training_when_the_judge_is_cached(tmp_path, monkeypatch):
     monkeypatch.setenv("HELPERS_DATA_DIR", str(tmp_path))
-    cache = metrics.judge_dir() / f"{metrics.JudgeConfig().key()}.npz"
+    cache = evaluation.judge_dir() / f"{evaluation.JudgeConfig().key()}.npz"
     cache.parent.mkdir(parents=True)
     cache.write_bytes(b"")
 
     class Stub:
         def evaluate(self, images, reference="test"):
             self.seen = (images.shape, reference)
-            return metrics.JudgeReport(1.0, 2.0, 3.0, 0.5, len(images), (len(images),) + (0,) * 9)
+            return evaluation.JudgeReport(1.0, 2.0, 3.0, 0.5, len(images), (len(images),) + (0,) * 9)
 
     stub = Stub()
     monkeypatch.setattr(cli, "load_judge", lambda: stub)
@@ -345,8 +345,8 @@ def test_train_autoencoder_missing_mnist_and_file_out(tmp_path, monkeypatch):
 
 
 def test_evaluate_reconstruction_prints_the_test_figures(ae_run, mnist_path):
-    from helpers.autoencoder import load_autoencoder
-    from helpers.image_metrics import reconstruction_report
+    from helpers.evaluation.image_metrics import reconstruction_report
+    from helpers.training.autoencoder import load_autoencoder
 
     code, out, err = run_main(["evaluate-reconstruction", "--run", ae_run[0], "--subset", "40"])
     assert code == 0, err
@@ -465,16 +465,15 @@ def test_build_parser_defaults():
     assert args.func is cli.cmd_train_gan and args.out == Path("r")
 
 
-def test_grid_image_and_png(tmp_path):
-    images = np.arange(3 * 2 * 2, dtype=np.uint8).reshape(3, 2, 2)
-    grid = cli.grid_image(images, ncols=2)
-    assert grid.shape == (4, 4) and grid.dtype == np.uint8
-    np.testing.assert_array_equal(grid[:2, 2:], images[1])
-    np.testing.assert_array_equal(grid[2:, 2:], 0)  # the empty cell is black
-    path = cli.save_grid_png(np.full((64, 28, 28), 255, np.uint8), tmp_path / "g.png")
+def test_sample_grid_png_holds_every_grey_level_exactly(tmp_path):
+    images = np.arange(64 * 28 * 28, dtype=np.int64).reshape(64, 28, 28) % 256
+    path = cli.save_grid_png(images.astype(np.uint8), tmp_path / "g.png")
     from matplotlib import image as mpimg
 
-    assert mpimg.imread(path).shape[:2] == (224, 224)
+    rgb = np.rint(mpimg.imread(path) * 255).astype(np.int64)
+    assert rgb.shape[:2] == (224, 224)
+    np.testing.assert_array_equal(rgb[28:56, 0:28, 0], images[8])  # row 2, column 1 of the 8-wide grid
+    assert not list(tmp_path.glob(".*tmp"))  # written atomically: no temporary file left
 
 
 def test_module_help_lists_each_command_on_one_line():
@@ -487,7 +486,7 @@ def test_module_help_lists_each_command_on_one_line():
 
 
 def test_cli_constants_match_the_modules():
-    from helpers import autoencoder, models
+    from helpers import models, training
 
     assert set(cli.ARCHS) == set(models.ARCHS)
-    assert set(cli.AE_ARCHS) == set(autoencoder.ARCHS) and set(cli.AE_LOSSES) == set(autoencoder.LOSSES)
+    assert set(cli.AE_ARCHS) == set(models.autoencoder.ARCHS) and set(cli.AE_LOSSES) == set(training.LOSSES)

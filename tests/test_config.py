@@ -75,12 +75,15 @@ def test_device_summary_on_this_machine_is_cpu():
 
 
 def test_importing_the_keras_modules_prints_nothing_on_stderr():
-    """A setup cell's ``from helpers import models, training, …`` must not store TensorFlow's start-up lines."""
+    """A setup cell's ``from helpers import models, training, …`` and the first use of what they export (which
+    imports Keras) must not store TensorFlow's start-up lines."""
     import subprocess
     import sys
 
     env = {k: v for k, v in __import__("os").environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    code = "from helpers import models, training, autoencoder, gan_eval, inversion; print('imported')"
+    code = ("from helpers import evaluation, models, training; from helpers.training import inversion; "
+            "models.build_gan, models.build_autoencoder, training.GANTrainer, training.AutoencoderTrainer, "
+            "evaluation.JudgeEvery; import keras; print('imported')")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300, check=False)
     assert r.returncode == 0 and r.stdout.strip() == "imported", r.stderr[-2000:]
     assert r.stderr == "", f"stderr while importing: {r.stderr[:500]}"

@@ -3,9 +3,13 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from helpers import dirac_gan as D
-from helpers import games, plotting
-from helpers.widgets import Explorer, View
+from helpers.maths import dirac_gan as D
+from helpers.maths import games
+from helpers.viz import plotting
+from helpers.viz.dirac_gan import plot_method
+from helpers.viz.scenes import View
+from helpers.widgets.explorer import Explorer
+from helpers.widgets.gan_dynamics import dirac_explorer, dirac_view
 from tests.support import control
 
 
@@ -163,7 +167,7 @@ def test_a_diverging_run_stops_before_overflow_and_is_marked():
     assert t.diverged and len(t.zs) < 20 and np.all(np.isfinite(t.zs)) and t.distances[-1] >= D.DIVERGED
     assert not D.converged(t)
     assert not D.train("r1", (1.0, 1.0), 0.1, 100).diverged
-    v = D.dirac_view("r1", h=3.0, gamma=10.0, mode="simultaneous")
+    v = dirac_view("r1", h=3.0, gamma=10.0, mode="simultaneous")
     assert v.summary["diverged"] and not v.summary["converges"]
 
 
@@ -184,21 +188,21 @@ def test_results_table_matches_the_papers_conclusions():
 def test_plot_method_and_view():
     t = D.train("nsgan", (1.0, 1.0), 0.1, 50)
     _fig, axes = plotting.new_figure(pyplot=False)
-    ax = D.plot_method(t, ax=axes[0])
+    ax = plot_method(t, ax=axes[0])
     assert ax.get_xlabel().startswith("θ") and ax.get_title() == "GAN (non-saturating)"
-    v = D.dirac_view("r1", h=0.5, gamma=0.3, mode="simultaneous", steps=300)
+    v = dirac_view("r1", h=0.5, gamma=0.3, mode="simultaneous", steps=300)
     assert isinstance(v, View) and isinstance(v.figure, Figure) and len(v.figure.axes) == 2
     assert v.summary["converges"] and v.summary["spectral_radius"] < 1 and v.summary["η_max"] == pytest.approx(1.2)
     assert "η = 0.5" in v.figure.axes[0].get_title()
-    bad = D.dirac_view("r1", h=2.0, gamma=0.3, mode="simultaneous", steps=100)
+    bad = dirac_view("r1", h=2.0, gamma=0.3, mode="simultaneous", steps=100)
     assert not bad.summary["converges"] and bad.summary["spectral_radius"] > 1
     assert v._repr_png_()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="steps must be at most 5000"):
-        D.dirac_view(steps=10_000)
+        dirac_view(steps=10_000)
 
 
 def test_explorer_controls_drive_the_view():
-    w = D.dirac_explorer()
+    w = dirac_explorer()
     assert isinstance(w, Explorer) and "helpers-explorer" in w._dom_classes
     assert not any(getattr(c, "description", None) == "h" for c in w.children)  # the step is written η
     assert isinstance(control(w, "η"), W.FloatLogSlider) and isinstance(control(w, "γ"), W.FloatLogSlider)
@@ -235,8 +239,8 @@ def test_explorer_controls_drive_the_view():
     (lambda: D.train("gan", mode="random"), "mode must be one of"),
     (lambda: D.converged(D.train("gan", steps=1), tol=0), "tol must be > 0"),
     (lambda: D.results_table(["gan", "bogus"], steps=2), "method must be one of"),
-    (lambda: D.dirac_view("bogus"), "method must be one of"),
-    (lambda: D.dirac_view(steps=0), "steps must be an integer >= 1"),
+    (lambda: dirac_view("bogus"), "method must be one of"),
+    (lambda: dirac_view(steps=0), "steps must be an integer >= 1"),
 ])
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):

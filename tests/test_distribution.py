@@ -101,15 +101,16 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import numpy as np, keras
 from helpers import models
-from helpers.autoencoder import AutoencoderTrainer, build_autoencoder
-from helpers.training import GANTrainer, _replicated
+from helpers.models import build_autoencoder
+from helpers.training import AutoencoderTrainer, GANTrainer
+from helpers.training.engine import replicated
 
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 out = {"backend": keras.backend.backend(), "replicas": strategy.num_replicas_in_sync}
 
 # each replica gets its own half of the batch (not the whole batch twice)
 x = tf.reshape(tf.range(16, dtype=tf.float32), (16, 1))
-seen = tf.function(lambda x: _replicated(strategy, lambda part: {"size": tf.cast(tf.shape(part)[0], tf.float32),
+seen = tf.function(lambda x: replicated(strategy, lambda part: {"size": tf.cast(tf.shape(part)[0], tf.float32),
                                                                   "first": part[0, 0]}, (x,)))(x)
 out["slice"] = {k: float(v) for k, v in seen.items()}
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from helpers import games as G
+from helpers.maths import games as G
 
 
 def test_simultaneous_spirals_out_at_the_predicted_rate():

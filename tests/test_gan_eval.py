@@ -3,8 +3,10 @@ import matplotlib
 import numpy as np
 import pytest
 
-from helpers import gan_eval, metrics, models, training
-from helpers.gan_eval import JudgeEvery, collapse_generator, confident_latents, interpolate, lerp, slerp
+from helpers import evaluation, models, training
+from helpers.evaluation.gan_eval import JudgeEvery, confident_latents, interpolate, lerp, slerp
+from helpers.models.gan import collapse_generator
+from helpers.viz import gan_eval as gan_plots
 
 LATENT = 6
 
@@ -25,18 +27,18 @@ class FakeJudge:
     """A stand-in judge: class = which horizontal band of the image is brightest (0..9 over rows)."""
 
     def predict(self, images):
-        x = metrics.as_judge_images(images)[..., 0]
+        x = evaluation.as_judge_images(images)[..., 0]
         bands = x[:, :20, :].reshape(len(x), 10, 2 * 28).mean(axis=2)
         e = np.exp(8.0 * (bands - bands.max(axis=1, keepdims=True)))
         return e / e.sum(axis=1, keepdims=True)
 
     def evaluate(self, images, reference="test"):
         probs = self.predict(images)
-        feats = metrics.as_judge_images(images).reshape(len(probs), -1)[:, ::49].astype(np.float64)
+        feats = evaluation.as_judge_images(images).reshape(len(probs), -1)[:, ::49].astype(np.float64)
         ref = np.asarray(reference, dtype=np.float32).reshape(len(reference), -1)[:, ::49]
-        return metrics.JudgeReport(
-            fid=metrics.frechet_distance(feats, ref), inception_score=metrics.inception_score(probs),
-            coverage=metrics.class_coverage(probs), confidence=float(probs.max(axis=1).mean()), n=len(probs),
+        return evaluation.JudgeReport(
+            fid=evaluation.frechet_distance(feats, ref), inception_score=evaluation.inception_score(probs),
+            coverage=evaluation.class_coverage(probs), confidence=float(probs.max(axis=1).mean()), n=len(probs),
             class_counts=tuple(int(c) for c in np.bincount(probs.argmax(axis=1), minlength=10)))
 
 
@@ -123,7 +125,7 @@ def test_judge_every_records_during_fit_and_before():
     data = np.random.default_rng(0).uniform(-1, 1, (64, 28, 28)).astype(np.float32)
     trainer.fit(data, 4, batch_size=32, callbacks=[cb], verbose=False)
     assert cb.history["epoch"] == [0, 2, 4] and cb.history["step"] == [0, 4, 8]
-    assert set(cb.history) == set(gan_eval.HISTORY_KEYS)
+    assert set(cb.history) == set(evaluation.HISTORY_KEYS)
     assert all(len(v) == 3 for v in cb.history.values()) and len(cb.reports) == 3
     assert all(sum(c) == 40 for c in cb.history["class_counts"])
     assert cb.seconds > 0 and cb.history["fid"][0] != cb.history["fid"][-1]  # training changed the images
@@ -220,14 +222,14 @@ def test_confident_latents_bad_inputs(kwargs, match):
 def test_plot_judge_history_and_class_counts():
     history = {"epoch": [0, 1, 2], "fid": [100.0, 30.0, 10.0], "inception_score": [1.2, 5.0, 8.0],
                "coverage": [3.0, 8.0, 9.5]}
-    fig = gan_eval.plot_judge_history(history, title="run")
+    fig = gan_plots.plot_judge_history(history, title="run")
     assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 3
     assert fig.axes[0].get_yscale() == "log"
     assert np.allclose(fig.axes[2].lines[0].get_ydata(), [3.0, 8.0, 9.5])
-    narrow = gan_eval.plot_judge_history({**history, "fid": [181.7, 177.0, 176.0]})  # a short run: linear axis
+    narrow = gan_plots.plot_judge_history({**history, "fid": [181.7, 177.0, 176.0]})  # a short run: linear axis
     assert narrow.axes[0].get_yscale() == "linear"
     assert np.allclose(narrow.axes[0].lines[0].get_ydata(), [181.7, 177.0, 176.0])
-    fig = gan_eval.plot_class_counts({"real": [10] * 10, "collapsed": [0, 0, 30] + [0] * 7})
+    fig = gan_plots.plot_class_counts({"real": [10] * 10, "collapsed": [0, 0, 30] + [0] * 7})
     bars = fig.axes[0].patches
     assert len(bars) == 20 and bars[12].get_height() == pytest.approx(1.0)  # all of "collapsed" is digit 2
     matplotlib.pyplot.close("all")
@@ -235,15 +237,15 @@ def test_plot_judge_history_and_class_counts():
 
 def test_plot_bad_inputs():
     with pytest.raises(ValueError, match="missing"):
-        gan_eval.plot_judge_history({"epoch": [1]})
+        gan_plots.plot_judge_history({"epoch": [1]})
     with pytest.raises(ValueError, match="empty"):
-        gan_eval.plot_judge_history({"epoch": [], "fid": [], "inception_score": [], "coverage": []})
+        gan_plots.plot_judge_history({"epoch": [], "fid": [], "inception_score": [], "coverage": []})
     with pytest.raises(ValueError, match="empty mapping"):
-        gan_eval.plot_class_counts({})
+        gan_plots.plot_class_counts({})
     with pytest.raises(ValueError, match="positive total"):
-        gan_eval.plot_class_counts({"a": [0] * 10})
+        gan_plots.plot_class_counts({"a": [0] * 10})
     with pytest.raises(ValueError, match="same number of classes"):
-        gan_eval.plot_class_counts({"a": [1] * 10, "b": [1] * 5})
+        gan_plots.plot_class_counts({"a": [1] * 10, "b": [1] * 5})
 
 
 def test_works_with_the_real_dcgan_shapes():

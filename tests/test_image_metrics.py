@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from helpers import image_metrics as im
+from helpers.evaluation import image_metrics as im
 
 
 def rand_images(n=3, h=28, w=28, seed=0):

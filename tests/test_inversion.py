@@ -2,8 +2,9 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import inversion, models
-from helpers.metrics import build_judge_model
+from helpers import models
+from helpers.models.classifier import build_judge_model
+from helpers.training import inversion
 from tests.support import targets_from
 
 # `decoder` (a seeded dense decoder, 4 → 28×28×1) is a fixture of tests/conftest.py

@@ -2,8 +2,9 @@ import ipywidgets as W
 import numpy as np
 import pytest
 
-from helpers import inversion_widgets as iw
-from helpers.widgets import Explorer, View
+from helpers.viz.scenes import View
+from helpers.widgets import inversion as iw
+from helpers.widgets.explorer import Explorer
 from tests.support import targets_from
 
 # `decoder` (a seeded dense decoder, 4 → 28×28×1) is a fixture of tests/conftest.py

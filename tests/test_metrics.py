@@ -4,8 +4,9 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import data, metrics
-from helpers.metrics import JudgeCacheError
+from helpers import data, evaluation, models
+from helpers.evaluation import judge as judge_module
+from helpers.evaluation.judge import JudgeCacheError
 from tests.support import real_mnist
 
 TINY = dict(epochs=2, subset=1000, test_subset=500, batch_size=64)
@@ -22,9 +23,9 @@ def random_spd(rng, d):
 def test_frechet_identical_gaussians_is_zero():
     rng = np.random.default_rng(0)
     mu, sigma = rng.normal(size=6), random_spd(rng, 6)
-    assert metrics.frechet_distance_from_stats(mu, sigma, mu, sigma) == pytest.approx(0.0, abs=1e-8)
+    assert evaluation.frechet_distance_from_stats(mu, sigma, mu, sigma) == pytest.approx(0.0, abs=1e-8)
     feats = rng.normal(size=(300, 6))
-    assert metrics.frechet_distance(feats, feats) == pytest.approx(0.0, abs=1e-8)
+    assert evaluation.frechet_distance(feats, feats) == pytest.approx(0.0, abs=1e-8)
 
 
 def test_frechet_shifted_features_is_squared_mean_shift():
@@ -32,9 +33,9 @@ def test_frechet_shifted_features_is_squared_mean_shift():
     feats = rng.normal(size=(200, 5)) @ rng.normal(size=(5, 5))
     delta = np.array([1.0, -2.0, 0.5, 0.0, 3.0])
     expected = float(delta @ delta)  # equal covariances: only the means differ
-    assert metrics.frechet_distance(feats, feats + delta) == pytest.approx(expected, rel=1e-9)
+    assert evaluation.frechet_distance(feats, feats + delta) == pytest.approx(expected, rel=1e-9)
     sigma = random_spd(rng, 5)
-    assert metrics.frechet_distance_from_stats(np.zeros(5), sigma, delta, sigma) == pytest.approx(expected, rel=1e-9)
+    assert evaluation.frechet_distance_from_stats(np.zeros(5), sigma, delta, sigma) == pytest.approx(expected, rel=1e-9)
 
 
 def test_frechet_is_symmetric_and_matches_diagonal_closed_form():
@@ -42,24 +43,24 @@ def test_frechet_is_symmetric_and_matches_diagonal_closed_form():
     mu_a, mu_b = rng.normal(size=4), rng.normal(size=4)
     var_a, var_b = rng.uniform(0.1, 3.0, 4), rng.uniform(0.1, 3.0, 4)
     closed = float(np.sum((mu_a - mu_b) ** 2) + np.sum((np.sqrt(var_a) - np.sqrt(var_b)) ** 2))
-    fd = metrics.frechet_distance_from_stats(mu_a, np.diag(var_a), mu_b, np.diag(var_b))
+    fd = evaluation.frechet_distance_from_stats(mu_a, np.diag(var_a), mu_b, np.diag(var_b))
     assert fd == pytest.approx(closed, rel=1e-9)
     a, b = rng.normal(size=(100, 3)), 2.0 * rng.normal(size=(80, 3)) + 1.0
-    assert metrics.frechet_distance(a, b) == pytest.approx(metrics.frechet_distance(b, a), rel=1e-9)
-    assert metrics.frechet_distance(a, b) > 1.0
+    assert evaluation.frechet_distance(a, b) == pytest.approx(evaluation.frechet_distance(b, a), rel=1e-9)
+    assert evaluation.frechet_distance(a, b) > 1.0
 
 
 def test_frechet_of_rank_deficient_covariances_does_not_go_negative_or_nan():
     rng = np.random.default_rng(3)
     feats = np.zeros((50, 8))
     feats[:, :2] = rng.normal(size=(50, 2))  # six dead units, as ReLU features often have
-    value = metrics.frechet_distance(feats, feats)
+    value = evaluation.frechet_distance(feats, feats)
     assert np.isfinite(value) and 0.0 <= value < 1e-8
 
 
 def test_gaussian_stats():
     feats = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 8.0]])
-    mu, sigma = metrics.gaussian_stats(feats)
+    mu, sigma = evaluation.gaussian_stats(feats)
     np.testing.assert_allclose(mu, [2.0, 4.0])
     np.testing.assert_allclose(sigma, np.cov(feats.T))
 
@@ -72,14 +73,14 @@ def test_gaussian_stats():
 ])
 def test_frechet_bad_inputs(a, b, match):
     with pytest.raises(ValueError, match=match):
-        metrics.frechet_distance(a, b)
+        evaluation.frechet_distance(a, b)
 
 
 def test_frechet_from_stats_bad_shapes():
     with pytest.raises(ValueError, match=r"sigma_b must have shape \(3, 3\)"):
-        metrics.frechet_distance_from_stats(np.zeros(3), np.eye(3), np.zeros(3), np.eye(2))
+        evaluation.frechet_distance_from_stats(np.zeros(3), np.eye(3), np.zeros(3), np.eye(2))
     with pytest.raises(ValueError, match=r"mu_a must be a vector"):
-        metrics.frechet_distance_from_stats(np.zeros((3, 1)), np.eye(3), np.zeros(3), np.eye(3))
+        evaluation.frechet_distance_from_stats(np.zeros((3, 1)), np.eye(3), np.zeros(3), np.eye(3))
 
 
 # ----------------------------------------------------------------------------- IS and coverage
@@ -87,32 +88,32 @@ def test_frechet_from_stats_bad_shapes():
 
 def test_inception_score_and_coverage_extremes():
     confident_uniform = np.eye(10)[np.arange(100) % 10]  # each image sure of its class, all classes equally
-    assert metrics.inception_score(confident_uniform) == pytest.approx(10.0)
-    assert metrics.class_coverage(confident_uniform) == pytest.approx(10.0)
+    assert evaluation.inception_score(confident_uniform) == pytest.approx(10.0)
+    assert evaluation.class_coverage(confident_uniform) == pytest.approx(10.0)
     one_class = np.eye(10)[np.full(50, 3)]  # mode collapse: every image a confident 3
-    assert metrics.inception_score(one_class) == pytest.approx(1.0)
-    assert metrics.class_coverage(one_class) == pytest.approx(1.0)
+    assert evaluation.inception_score(one_class) == pytest.approx(1.0)
+    assert evaluation.class_coverage(one_class) == pytest.approx(1.0)
     rng = np.random.default_rng(0)
     same = np.tile(rng.dirichlet(np.ones(10)), (40, 1))  # identical predictions: IS 1 whatever they are
-    assert metrics.inception_score(same) == pytest.approx(1.0)
+    assert evaluation.inception_score(same) == pytest.approx(1.0)
     unsure = np.full((30, 10), 0.1)  # every image maximally unsure: full coverage, IS 1
-    assert metrics.inception_score(unsure) == pytest.approx(1.0)
-    assert metrics.class_coverage(unsure) == pytest.approx(10.0)
+    assert evaluation.inception_score(unsure) == pytest.approx(1.0)
+    assert evaluation.class_coverage(unsure) == pytest.approx(10.0)
 
 
 def test_inception_score_and_coverage_intermediate_values():
     two_classes = np.eye(10)[np.arange(40) % 2]
-    assert metrics.inception_score(two_classes) == pytest.approx(2.0)
-    assert metrics.class_coverage(two_classes) == pytest.approx(2.0)
+    assert evaluation.inception_score(two_classes) == pytest.approx(2.0)
+    assert evaluation.class_coverage(two_classes) == pytest.approx(2.0)
     rng = np.random.default_rng(1)
     p = rng.dirichlet(np.full(10, 0.3), size=200)
     m = p.mean(axis=0)
     kl = np.sum(p * (np.log(p) - np.log(m)), axis=1).mean()
-    assert metrics.inception_score(p) == pytest.approx(np.exp(kl), rel=1e-9)
-    assert 1.0 < metrics.inception_score(p) < metrics.class_coverage(p) <= 10.0
+    assert evaluation.inception_score(p) == pytest.approx(np.exp(kl), rel=1e-9)
+    assert 1.0 < evaluation.inception_score(p) < evaluation.class_coverage(p) <= 10.0
 
 
-@pytest.mark.parametrize("fn", [metrics.inception_score, metrics.class_coverage])
+@pytest.mark.parametrize("fn", [evaluation.inception_score, evaluation.class_coverage])
 @pytest.mark.parametrize("probs,match", [
     (np.full(10, 0.1), r"probs must be a 2-D array .*got shape \(10,\)"),
     (np.full((3, 10), 0.2), r"each row of probs must sum to 1 .*from 2 to 2"),
@@ -128,11 +129,11 @@ def test_scores_bad_inputs(fn, probs, match):
 
 def test_as_judge_images_accepts_uint8_and_floats():
     u8 = np.array([[[0, 255] * 14] * 28], dtype=np.uint8)  # 1×28×28
-    x = metrics.as_judge_images(u8)
+    x = evaluation.as_judge_images(u8)
     assert x.shape == (1, 28, 28, 1) and x.dtype == np.float32
     assert x.min() == -1.0 and x.max() == 1.0
     f = np.linspace(-1, 1, 2 * 784, dtype=np.float64).reshape(2, 28, 28, 1)
-    np.testing.assert_allclose(metrics.as_judge_images(f), f.astype(np.float32))
+    np.testing.assert_allclose(evaluation.as_judge_images(f), f.astype(np.float32))
 
 
 @pytest.mark.parametrize("images,match", [
@@ -147,25 +148,25 @@ def test_as_judge_images_accepts_uint8_and_floats():
 ])
 def test_as_judge_images_rejects_bad_images(images, match):
     with pytest.raises(ValueError, match=match):
-        metrics.as_judge_images(images)
+        evaluation.as_judge_images(images)
 
 
 def test_as_judge_images_warns_on_zero_one_scale():
     with pytest.warns(UserWarning, match=r"look scaled to \[0, 1\].*expects \[-1, 1\]"):
-        metrics.as_judge_images(np.random.default_rng(0).uniform(0, 1, (4, 28, 28)).astype(np.float32))
+        evaluation.as_judge_images(np.random.default_rng(0).uniform(0, 1, (4, 28, 28)).astype(np.float32))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        metrics.as_judge_images(np.random.default_rng(0).uniform(-1, 1, (4, 28, 28)).astype(np.float32))
+        evaluation.as_judge_images(np.random.default_rng(0).uniform(-1, 1, (4, 28, 28)).astype(np.float32))
 
 
 # ----------------------------------------------------------------------------- configuration
 
 
 def test_config_key_changes_with_every_field():
-    base = metrics.JudgeConfig()
-    assert base.key() == f"judge-v{metrics.ARCH_VERSION}-seed0-ep2-nall-tall-bs128"
+    base = evaluation.JudgeConfig()
+    assert base.key() == f"judge-v{evaluation.ARCH_VERSION}-seed0-ep2-nall-tall-bs128"
     keys = {base.key()} | {
-        metrics.JudgeConfig(**{k: v}).key()
+        evaluation.JudgeConfig(**{k: v}).key()
         for k, v in dict(seed=1, epochs=3, subset=500, test_subset=100, batch_size=64, version=99).items()
     }
     assert len(keys) == 7
@@ -180,13 +181,13 @@ def test_config_key_changes_with_every_field():
 ])
 def test_config_bad_values(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        metrics.JudgeConfig(**kwargs)
+        evaluation.JudgeConfig(**kwargs)
 
 
 def test_build_judge_model_shapes():
-    model = metrics.build_judge_model()
+    model = models.build_judge_model()
     feats, probs = model(np.zeros((3, 28, 28, 1), np.float32))
-    assert tuple(feats.shape) == (3, metrics.FEATURE_DIM) and tuple(probs.shape) == (3, 10)
+    assert tuple(feats.shape) == (3, models.FEATURE_DIM) and tuple(probs.shape) == (3, 10)
     np.testing.assert_allclose(np.asarray(probs).sum(axis=1), 1.0, rtol=1e-5)
 
 
@@ -201,7 +202,7 @@ def tiny(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("HELPERS_DATA_DIR", str(folder))
     try:
-        judge = metrics.load_judge(data_path=mnist, **TINY)
+        judge = evaluation.load_judge(data_path=mnist, **TINY)
     finally:
         mp.undo()
     return judge, folder, mnist
@@ -209,7 +210,7 @@ def tiny(tmp_path_factory):
 
 def test_tiny_judge_is_cached_and_reloaded_without_training(tiny, monkeypatch):
     judge, folder, mnist = tiny
-    assert judge.path == folder / "judge" / f"{metrics.JudgeConfig(**TINY).key()}.npz"
+    assert judge.path == folder / "judge" / f"{evaluation.JudgeConfig(**TINY).key()}.npz"
     assert judge.path.is_file() and judge.path.with_name(judge.path.stem + "-ref-test.npz").is_file()
     assert not list((folder / "judge").glob("*.part"))  # the atomic write left no temporary file
     umask = os.umask(0)
@@ -221,22 +222,22 @@ def test_tiny_judge_is_cached_and_reloaded_without_training(tiny, monkeypatch):
         raise AssertionError("the cached judge should have been loaded, not retrained")
 
     monkeypatch.setenv("HELPERS_DATA_DIR", str(folder))
-    monkeypatch.setattr(metrics, "train_judge_model", no_training)
-    again = metrics.load_judge(data_path=mnist, train_if_missing=False, **TINY)
+    monkeypatch.setattr(judge_module, "train_judge_model", no_training)
+    again = evaluation.load_judge(data_path=mnist, train_if_missing=False, **TINY)
     assert again.test_accuracy == judge.test_accuracy
     (x, _), _ = data.load_mnist(mnist, scale="-1-1", subset=1100)
     np.testing.assert_allclose(again.predict(x[1000:]), judge.predict(x[1000:]), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(again.reference_stats()[0], judge.reference_stats()[0])
     # a different configuration is a different key: it would train, which is forbidden here
     with pytest.raises(AssertionError, match="should have been loaded"):
-        metrics.load_judge(data_path=mnist, **{**TINY, "epochs": 1})
+        evaluation.load_judge(data_path=mnist, **{**TINY, "epochs": 1})
 
 
 def test_missing_judge_without_training_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("HELPERS_DATA_DIR", str(tmp_path))
     with pytest.raises(JudgeCacheError, match=r"no trained judge at .*judge-v\d+-seed0.*train_if_missing=False"):
-        metrics.load_judge(train_if_missing=False, **TINY)
-    assert metrics.judge_dir() == tmp_path / "judge"
+        evaluation.load_judge(train_if_missing=False, **TINY)
+    assert evaluation.judge_dir() == tmp_path / "judge"
 
 
 def test_truncated_cache_raises_naming_the_file(tiny, tmp_path, monkeypatch):
@@ -246,12 +247,12 @@ def test_truncated_cache_raises_naming_the_file(tiny, tmp_path, monkeypatch):
     bad.parent.mkdir()
     bad.write_bytes(judge.path.read_bytes()[: judge.path.stat().st_size // 2])
     with pytest.raises(JudgeCacheError, match=rf"{bad.name} is unreadable.*Delete .*{bad.name}"):
-        metrics.load_judge(data_path=mnist, **TINY)
+        evaluation.load_judge(data_path=mnist, **TINY)
     # the reference statistics are checked the same way
     (tmp_path / "judge" / bad.name).write_bytes(judge.path.read_bytes())
     ref = bad.with_name(bad.stem + "-ref-test.npz")
     ref.write_bytes(b"not an npz")
-    reloaded = metrics.load_judge(data_path=mnist, **TINY)
+    reloaded = evaluation.load_judge(data_path=mnist, **TINY)
     with pytest.raises(JudgeCacheError, match=rf"{ref.name} is unreadable"):
         reloaded.evaluate(np.zeros((4, 28, 28), np.float32) - 1.0)
 
@@ -260,7 +261,7 @@ def test_features_predict_and_evaluate_rank_real_digits_above_noise(tiny):
     judge, _, mnist = tiny
     (x, _y), _ = data.load_mnist(mnist, scale="-1-1", subset=1600)
     real = x[1000:]  # digits the judge never trained on
-    assert judge.features(real).shape == (600, metrics.FEATURE_DIM)
+    assert judge.features(real).shape == (600, models.FEATURE_DIM)
     with pytest.raises(ValueError, match=r"from 0 to 255"):
         judge.predict((real[:50] + 1) * 127.5)  # floats in 0..255 are not accepted ...
     probs = judge.predict(real[:50])
@@ -299,8 +300,8 @@ def test_interrupted_cache_write_leaves_no_file(tmp_path, monkeypatch):
         out.write(b"PK\x03\x04 half a zip")
         raise KeyboardInterrupt("interrupted while saving")
 
-    monkeypatch.setattr(metrics.np, "savez", crash)
+    monkeypatch.setattr(judge_module.np, "savez", crash)
     target = tmp_path / "judge" / "x.npz"
     with pytest.raises(KeyboardInterrupt):
-        metrics._atomic_savez(target, a=np.zeros(3))
+        judge_module._atomic_savez(target, a=np.zeros(3))
     assert list((tmp_path / "judge").iterdir()) == []

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from helpers.mnist_binary import binary_digits, weights_image
+from helpers.maths.mnist_binary import binary_digits, weights_image
 
 
 def _synthetic(n=20, side=4, seed=0):

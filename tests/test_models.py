@@ -89,10 +89,10 @@ def test_article_layers_batchnorm_leaky_relu_and_tutorial_dropout():
 
 def test_shape_check_names_the_layer():
     x = keras.Input(shape=(7, 7, 3))
-    models._expect(x, (None, 7, 7, 3), "ok")
+    models.expect_shape(x, (None, 7, 7, 3), "ok")
     with pytest.raises(AssertionError,
                        match=r"block 9: expected output shape \(None, 7, 7, 4\), got \(None, 7, 7, 3\)"):
-        models._expect(x, (None, 7, 7, 4), "block 9")
+        models.expect_shape(x, (None, 7, 7, 4), "block 9")
 
 
 def test_small_sizes_are_parameters():

@@ -3,9 +3,9 @@ import math
 import numpy as np
 import pytest
 
-from helpers import momentum_theory as M
-from helpers import optim
-from helpers.functions import Quadratic
+from helpers.maths import momentum_theory as M
+from helpers.maths import optim
+from helpers.maths.objectives import Quadratic
 
 
 def errors(q, opt, steps, x0=(1.0, 1.0)):

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import functions as F
-from helpers import optim as O
+from helpers.maths import objectives as F
+from helpers.maths import optim as O
 
 QUAD = F.Quadratic.with_condition(10.0, angle=0.4)
 X0 = np.array([1.5, -1.0])
@@ -185,52 +185,6 @@ def test_nesterov_factory():
     assert n.nesterov and n.momentum == 0.5 and n.name == "Nesterov"
 
 
-# ---------------------------------------------------------------- schedules
-
-@pytest.mark.parametrize("ours", [
-    O.ExponentialDecay(0.1, 10, 0.99),
-    O.ExponentialDecay(0.1, 10, 0.99, staircase=True),
-    O.InverseTimeDecay(0.1, 5, 0.5),
-    O.PiecewiseConstant([10, 20], [0.1, 0.01, 0.001]),
-    O.CosineDecay(0.1, 30, alpha=0.1),
-    O.CosineDecay(0.1, 30, alpha=0.0, warmup_steps=5),
-], ids=lambda s: type(s).__name__)
-def test_schedules_match_keras(ours):
-    theirs = ours.to_keras()
-    ks = [float(keras.ops.convert_to_numpy(theirs(t))) for t in range(45)]
-    np.testing.assert_allclose(ours.values(45), ks, rtol=1e-5)
-
-
-def test_articles_decay_per_epoch():
-    s = O.ExponentialDecay(0.01, decay_steps=100, decay_rate=0.99, staircase=True)
-    assert s(0) == s(99) == 0.01 and s(100) == pytest.approx(0.0099) and s(250) == pytest.approx(0.01 * 0.99**2)
-
-
-def test_schedule_in_an_optimizer_sets_each_step():
-    traj = O.gradient_descent(QUAD, X0, O.InverseSqrt(0.2), 4)
-    np.testing.assert_allclose(traj.lrs, [0.2 / math.sqrt(k) for k in range(1, 5)])
-    assert O.Constant(0.3).to_keras() == 0.3 and O.as_schedule(0.3)(100) == 0.3
-
-
-@pytest.mark.parametrize("factory,match", [
-    (lambda: O.ExponentialDecay(0.1, 0, 0.9), "decay_steps must be an integer >= 1, got 0"),
-    (lambda: O.ExponentialDecay(0.1, 10, -0.9), "decay_rate must be > 0"),
-    (lambda: O.PiecewiseConstant([10], [0.1]), "need one more value than boundaries"),
-    (lambda: O.PiecewiseConstant([20, 10], [0.1, 0.2, 0.3]), "boundaries must be increasing"),
-    (lambda: O.CosineDecay(0.1, 10, alpha=1.0), r"alpha must be in \[0, 1\)"),
-    (lambda: O.InverseSqrt(-1.0), "learning_rate must be > 0"),
-    (lambda: O.Constant(0.1).values(0), "steps must be an integer >= 1"),
-])
-def test_schedule_arguments_are_validated(factory, match):
-    with pytest.raises(ValueError, match=match):
-        factory()
-
-
-def test_inverse_sqrt_has_no_keras_twin():
-    with pytest.raises(NotImplementedError, match="InverseSqrt has no Keras equivalent"):
-        O.InverseSqrt(0.1).to_keras()
-
-
 @pytest.mark.parametrize("cls", [O.GradientDescent, O.Momentum, O.RMSProp, O.Adam])
 def test_step_is_the_public_update_at_the_schedules_rate_plus_a_tick(cls):
     x, g = np.array([1.0, -2.0]), np.array([0.5, 3.0])
@@ -239,3 +193,31 @@ def test_step_is_the_public_update_at_the_schedules_rate_plus_a_tick(cls):
     assert by_step.t == 1 and by_update.t == 0  # update is the rule alone; step also counts
     with pytest.raises(NotImplementedError):
         O.Optimizer.update(by_step, x, g, 0.1)
+
+
+# ---------------------------------------------------------------- one constant step on a quadratic: its regime
+
+@pytest.mark.parametrize("lr,expected", [(0.01, "monotone"), (0.05, "monotone"), (0.1, "monotone"),
+                                         (0.1001, "oscillating"), (0.15, "oscillating"), (2 / 11, "oscillating"),
+                                         (0.1999, "oscillating"), (0.2, "bouncing"), (0.2001, "diverging"),
+                                         (0.3, "diverging")])
+def test_lr_regime_boundaries_for_L_10(lr, expected):
+    assert O.lr_regime(lr, 10.0) == expected
+
+
+@pytest.mark.parametrize("lr", [0.01, 0.08, 0.1, 0.15, 2 / 11, 0.19, 0.2, 0.21])
+def test_lr_regime_says_what_the_iterates_do(lr):
+    """The name matches the steep coordinate's sign and size over 60 steps on eigenvalues 1 and 10."""
+    steep = 1.0 * (1 - lr * 10.0) ** np.arange(61)  # the coordinate along λ = L, from 1
+    name = O.lr_regime(lr, 10.0)
+    flips = np.all(np.diff(np.sign(steep[np.abs(steep) > 0])) != 0)
+    assert name == ("monotone" if np.all(steep >= 0) else
+                    "oscillating" if flips and abs(steep[-1]) < 1 else
+                    "bouncing" if flips and np.isclose(abs(steep[-1]), 1) else "diverging")
+
+
+def test_lr_regime_rejects_bad_values():
+    with pytest.raises(ValueError, match="learning_rate must be > 0"):
+        O.lr_regime(-1, 10)
+    with pytest.raises(ValueError, match="L must be > 0"):
+        O.lr_regime(0.1, 0)

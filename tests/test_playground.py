@@ -3,8 +3,11 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from helpers import playground as P
-from helpers.widgets import View
+from helpers.maths import mlp as M
+from helpers.maths import playground as P
+from helpers.viz import playground as VP
+from helpers.viz.scenes import View
+from helpers.widgets import gan_dynamics as GD
 from tests.support import same
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -35,8 +38,8 @@ def assert_grads_close(analytic, numeric, rtol=1e-5, atol=1e-7):
 @pytest.fixture
 def tiny():
     rng = np.random.default_rng(3)
-    g = P.MLP([3, 5, 4, 2], rng)
-    d = P.MLP([2, 6, 5, 1], rng)
+    g = M.MLP([3, 5, 4, 2], rng)
+    d = M.MLP([2, 6, 5, 1], rng)
     for p in g.params + d.params:  # non-zero biases so that they are tested too
         p += 0.1 * rng.standard_normal(p.shape)
     real = rng.normal(size=(7, 2))
@@ -118,7 +121,7 @@ def test_mlp_shapes_and_backward_against_finite_differences(tiny):
     gx, _ = d.input_gradient(d.forward(real)[1])
     assert_grads_close([gx], numeric_grads(lambda: float(np.sum(d(real))), [real]))
     with pytest.raises(ValueError, match="sizes must list at least two"):
-        P.MLP([3], np.random.default_rng(0))
+        M.MLP([3], np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("loss", P.LOSSES)
@@ -169,18 +172,18 @@ def test_losses_reject_unknown_names(tiny):
 def test_large_products_are_split_but_equal():
     rng = np.random.default_rng(0)
     a, w, g = rng.normal(size=(3000, 64)), rng.normal(size=(64, 64)), rng.normal(size=(3000, 64))
-    np.testing.assert_allclose(P._mm(a, w), a @ w, rtol=1e-12)
-    np.testing.assert_allclose(P._mm_t(a, g), a.T @ g, rtol=1e-10)
+    np.testing.assert_allclose(M._mm(a, w), a @ w, rtol=1e-12)
+    np.testing.assert_allclose(M._mm_t(a, g), a.T @ g, rtol=1e-10)
 
 
 def test_adam_minimises_a_quadratic_and_checks_its_rate():
     x = np.array([3.0, -2.0])
-    opt = P.Adam([x], learning_rate=0.1, beta_1=0.9)
+    opt = M.Adam([x], learning_rate=0.1, beta_1=0.9)
     for _ in range(300):
         opt.step([2 * x])
     assert np.linalg.norm(x) < 0.05 and opt.t == 300
     with pytest.raises(ValueError, match="learning_rate must be > 0, got 0"):
-        P.Adam([x], learning_rate=0)
+        M.Adam([x], learning_rate=0)
 
 
 # --------------------------------------------------------------------------- the playground
@@ -242,7 +245,7 @@ def test_alternating_and_simultaneous_rounds_take_their_gradients_where_the_defi
     assert alt.d_updates == sim.d_updates == 1 and alt.g_updates == sim.g_updates == 1
     assert same(alt.d.params, d1) and same(sim.d.params, d1)  # D's step is the same in both
     for pg, grads in ((alt, grads_g_after_d), (sim, grads_g_same_point)):
-        opt = P.Adam([p.copy() for p in g0], pg.settings.lr_g, pg.settings.beta_1)
+        opt = M.Adam([p.copy() for p in g0], pg.settings.lr_g, pg.settings.beta_1)
         opt.step(grads)
         assert same(pg.g.params, opt.params)
     assert not same(alt.g.params, sim.g.params)
@@ -318,17 +321,18 @@ def test_field_and_pushes():
         pg.field(1)
 
 
-def test_frame_and_view_draw_the_state():
+def test_canvas_and_view_draw_the_state():
     pg = P.Playground(hidden=16, batch=64)
-    png0 = pg.frame()
+    canvas = VP.PlaygroundCanvas(pg.data.extent)
+    png0 = canvas.render(pg)
     assert png0.startswith(PNG)
-    assert pg.frame() == png0  # same state, same picture
+    assert canvas.render(pg) == png0  # same state, same picture
     pg.set_lr_g(2e-3)
-    png1 = pg.frame()
+    png1 = canvas.render(pg)
     assert png1 != png0  # the caption shows the new setting
     pg.train(10)
-    assert pg.frame() != png1
-    v = pg.view()
+    assert canvas.render(pg) != png1
+    v = VP.playground_view(pg)
     assert isinstance(v, View) and isinstance(v.figure, Figure) and v.summary["step"] == 10
     assert "step 10" in v.figure.axes[0].get_title() and v._repr_png_().startswith(PNG)
 
@@ -368,7 +372,7 @@ def test_simultaneous_rounds_train_the_default_setting_too():
 
 
 def test_widget_controls_drive_the_playground():
-    w = P.playground_widget(steps_per_frame=3, hidden=16, batch=64)
+    w = GD.playground_widget(steps_per_frame=3, hidden=16, batch=64)
     assert isinstance(w, W.VBox) and "helpers-explorer" in w._dom_classes
     c, pg = w.controls, w.playground
     assert isinstance(c["lr_d"], W.FloatLogSlider) and isinstance(c["lr_g"], W.FloatLogSlider)
@@ -395,15 +399,15 @@ def test_widget_controls_drive_the_playground():
     c["reset"].click()
     assert pg.step == 0 and "step <b>0</b>" in w.caption.value and c["train"].value is False
     with pytest.raises(ValueError, match="steps_per_frame must be an integer"):
-        P.playground_widget(steps_per_frame=0)
+        GD.playground_widget(steps_per_frame=0)
 
 
 def test_frames_per_second_reports_its_parts():
-    r = P.frames_per_second(seconds=0.3, steps_per_frame=2, warmup=1, hidden=16, batch=64)
+    r = GD.frames_per_second(seconds=0.3, steps_per_frame=2, warmup=1, hidden=16, batch=64)
     assert r["frames"] >= 1 and r["fps"] > 0
     assert r["ms_per_frame"] >= r["ms_train"] and r["ms_draw"] > 0
     with pytest.raises(ValueError, match="seconds must be > 0"):
-        P.frames_per_second(seconds=0)
+        GD.frames_per_second(seconds=0)
 
 
 def test_run_records_history_and_snapshots_and_plots_them():
@@ -412,14 +416,14 @@ def test_run_records_history_and_snapshots_and_plots_them():
     assert [s["step"] for s in res.snapshots] == [0, 30, 60]
     assert res.snapshots[1]["fake"].shape == (1000, 2) and res.snapshots[1]["field"].shape == (60, 60)
     assert res.final["step"] == 60 and res.best_modes() == max(res.history["modes_covered"])
-    fig = P.plot_snapshots(res)
+    fig = VP.plot_snapshots(res)
     assert len(fig.axes) == 3 and "step 30" in fig.axes[1].get_title()
-    fig = P.plot_history({"a": res, "b": res})
+    fig = VP.plot_history({"a": res, "b": res})
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
     with pytest.raises(ValueError, match="no snapshots"):
-        P.plot_snapshots(P.run(5, hidden=16, batch=64))
+        VP.plot_snapshots(P.run(5, hidden=16, batch=64))
     with pytest.raises(ValueError, match="results must map"):
-        P.plot_history({})
+        VP.plot_history({})
     with pytest.raises(ValueError, match="snapshot step must be an integer in"):
         P.run(10, snapshots=(20,))
     with pytest.raises(ValueError, match="steps must be an integer"):

@@ -5,9 +5,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from helpers import functions as F
-from helpers import optim as O
-from helpers import plotting as P
+from helpers.maths import objectives as F
+from helpers.maths import optim as O
+from helpers.viz import plotting as P
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +55,7 @@ def test_plot_1d_and_supporting_lines():
 
 
 def test_plot_field_draws_arrows_and_paths():
-    from helpers import games
+    from helpers.maths import games
 
     g = games.BilinearGame()
     t = games.play(g, (1.0, 0.0), 0.1, 10)
@@ -112,3 +112,9 @@ def test_snap_log_ylim_rounds_out_to_whole_decades():
     assert P.snap_log_ylim(ax) == (0.01, 1000.0) and ax.get_ylim() == (0.01, 1000.0)
     ax.lines[0].set_ydata([10.0, 10.0, np.nan])
     assert P.snap_log_ylim(ax) == (10.0, 100.0)
+
+
+def test_smooth_is_a_running_mean_over_the_last_window():
+    np.testing.assert_allclose(P.smooth([1, 3, 5, 7], window=2), [1, 2, 4, 6])
+    with pytest.raises(ValueError, match="window must be a positive integer, got 0"):
+        P.smooth([1.0], window=0)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from helpers import reconstruction_widgets as rw
-from helpers.widgets import View
+from helpers.viz.scenes import View
+from helpers.widgets import reconstruction as rw
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import pytest
 
 from helpers import data, models, training
 from helpers.training import DivergenceError, GANTrainer
+from helpers.training import gan as gan_training
 from tests.support import same
 
 BATCH = 32
@@ -289,7 +290,7 @@ def test_fit_history_counts_callbacks_and_progress(trainer, capsys):
 
 def test_fit_accepts_a_tf_data_dataset_with_labels(trainer):
     x = images()
-    ds = training.make_dataset(x, np.zeros(len(x), np.int64), batch_size=BATCH, drop_remainder=False)
+    ds = gan_training.make_dataset(x, np.zeros(len(x), np.int64), batch_size=BATCH, drop_remainder=False)
     result = trainer.fit(ds, 1, verbose=False)
     assert result.steps == STEPS_PER_EPOCH
 
@@ -463,7 +464,7 @@ def test_train_gan_builds_and_trains(tmp_path, monkeypatch):
         asked.append((arch, latent_dim))
         return small_gan()
 
-    monkeypatch.setattr(models, "build_gan", small_build_gan)
+    monkeypatch.setattr(gan_training, "build_gan", small_build_gan)
     tr, result = training.train_gan("mlp", images(64), 1, latent_dim=8, batch_size=BATCH, verbose=False,
                                     out_dir=tmp_path)
     assert asked == [("mlp", 8)] and tr.latent_dim == 8
@@ -527,7 +528,7 @@ def test_checkpoint_keeps_the_dropout_layers_random_state(tmp_path):
     g = models.build_mlp_generator(8, hidden=(16,))
     d = models.build_dcgan_discriminator()  # two Dropout layers, each with its own seed state
     tr = GANTrainer(g, d)
-    states = training._layer_rng_states(d)
+    states = gan_training._layer_rng_states(d)
     assert len(states) == 2
     tr.train_step(images(8))  # advances the dropout seeds
     saved = [keras.ops.convert_to_numpy(v).copy() for v in states]
@@ -542,13 +543,13 @@ def test_resume_shuffles_from_a_new_seed_and_names_the_checkpoint_without_its_fo
     trainer, tmp_path, monkeypatch, capsys
 ):
     seeds = []
-    real_make = training.make_dataset
+    real_make = gan_training.make_dataset
 
     def spy(*args, **kwargs):
         seeds.append(kwargs["seed"])
         return real_make(*args, **kwargs)
 
-    monkeypatch.setattr(training, "make_dataset", spy)
+    monkeypatch.setattr(gan_training, "make_dataset", spy)
     trainer.fit(images(), 1, batch_size=BATCH, out_dir=tmp_path, verbose=False)
     trainer.fit(images(), 2, batch_size=BATCH, out_dir=tmp_path, verbose=True)
     assert seeds[0] == trainer.seed and seeds[1] != seeds[0]  # epoch 2 does not replay epoch 1's order
@@ -597,3 +598,24 @@ def test_compile_step_takes_batches_from_tf_data():
         lambda b: keras.ops.mean(keras.ops.square(model(b))), [model], keras.optimizers.SGD(0.01))
     batch = next(iter(data.make_dataset(images(16)[..., None], batch_size=16, seed=0)))   # a tf.Tensor
     assert math.isfinite(float(step(batch)))
+
+
+def test_the_hand_written_jax_step_trains_both_players_or_names_the_backend_it_needs():
+    from helpers.training.plain_jax import jax_gan_step
+
+    keras.utils.set_random_seed(0)
+    G, D = models.build_mlp_generator(8, hidden=(16,)), models.build_mlp_discriminator(hidden=(16,))
+    g_opt, d_opt = keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3)
+    if keras.backend.backend() != "jax":
+        with pytest.raises(RuntimeError, match="jax_gan_step needs KERAS_BACKEND=jax, Keras runs on 'tensorflow'"):
+            jax_gan_step(G, D, g_opt, d_opt, latent_dim=8)
+        return
+    step = jax_gan_step(G, D, g_opt, d_opt, latent_dim=8)
+    g0, d0 = [w.numpy().copy() for w in G.trainable_variables], [w.numpy().copy() for w in D.trainable_variables]
+    real = images(16)[..., None]
+    losses = [step(real) for _ in range(2)]
+    assert all(np.isfinite(float(v)) for pair in losses for v in pair)
+    assert abs(float(losses[0][0]) - 2 * np.log(2)) < 0.3   # D's loss starts near 2 log 2 (logits near 0)
+    assert all(not np.allclose(a, w.numpy()) for a, w in zip(g0, G.trainable_variables))
+    assert all(not np.allclose(a, w.numpy()) for a, w in zip(d0, D.trainable_variables))
+    assert int(g_opt.iterations.numpy()) == 2 and int(d_opt.iterations.numpy()) == 2

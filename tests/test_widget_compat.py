@@ -1,4 +1,4 @@
-"""helpers.widget_compat on the installed ipywidgets (7 in the Colab-pinned run, 8 elsewhere)."""
+"""helpers.widgets.compat on the installed ipywidgets (7 in the Colab-pinned run, 8 elsewhere)."""
 
 import asyncio
 
@@ -6,7 +6,7 @@ import ipywidgets as W
 import pytest
 from ipywidgets.widgets.widget_link import Link
 
-from helpers import widget_compat as wc
+from helpers.widgets import compat as wc
 
 
 def _pair(**play):

@@ -6,52 +6,31 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from helpers import widgets
+from helpers.viz import scenes
+from helpers.widgets import explorer
+from helpers.widgets import gradient_ascent as ga
+from helpers.widgets import gradient_descent as gd
+from helpers.widgets import optimizers as opt
+from helpers.widgets import subgradients as sg
 from tests.support import control
 
 
-@pytest.mark.parametrize("lr,expected", [(0.01, "monotone"), (0.05, "monotone"), (0.1, "monotone"),
-                                         (0.1001, "oscillating"), (0.15, "oscillating"), (2 / 11, "oscillating"),
-                                         (0.1999, "oscillating"), (0.2, "bouncing"), (0.2001, "diverging"),
-                                         (0.3, "diverging")])
-def test_lr_regime_boundaries_for_L_10(lr, expected):
-    assert widgets.lr_regime(lr, 10.0) == expected
-
-
-@pytest.mark.parametrize("lr", [0.01, 0.08, 0.1, 0.15, 2 / 11, 0.19, 0.2, 0.21])
-def test_lr_regime_says_what_the_iterates_do(lr):
-    """The name matches the steep coordinate's sign and size over 60 steps on eigenvalues 1 and 10."""
-    steep = 1.0 * (1 - lr * 10.0) ** np.arange(61)  # the coordinate along λ = L, from 1
-    name = widgets.lr_regime(lr, 10.0)
-    flips = np.all(np.diff(np.sign(steep[np.abs(steep) > 0])) != 0)
-    assert name == ("monotone" if np.all(steep >= 0) else
-                    "oscillating" if flips and abs(steep[-1]) < 1 else
-                    "bouncing" if flips and np.isclose(abs(steep[-1]), 1) else "diverging")
-
-
 def test_the_fastest_step_oscillates_and_is_reported():
-    v = widgets.gd_view(2 / 11, 30, condition=10)
+    v = gd.gd_view(2 / 11, 30, condition=10)
     assert v.summary["regime"] == "oscillating"
     assert v.summary["best_step"] == pytest.approx(2 / 11) and v.summary["rate"] == pytest.approx(9 / 11)
     assert v.summary["best_rate"] == pytest.approx(9 / 11)
-    slower = widgets.gd_view(0.1, 30, condition=10)  # η = 1/L: monotone, and slower
+    slower = gd.gd_view(0.1, 30, condition=10)  # η = 1/L: monotone, and slower
     assert slower.summary["regime"] == "monotone" and slower.summary["rate"] > v.summary["rate"]
     assert slower.summary["final_gap"] > 10 * v.summary["final_gap"]
 
 
-def test_lr_regime_rejects_bad_values():
-    with pytest.raises(ValueError, match="learning_rate must be > 0"):
-        widgets.lr_regime(-1, 10)
-    with pytest.raises(ValueError, match="L must be > 0"):
-        widgets.lr_regime(0.1, 0)
-
-
 def test_gd_view_reports_what_it_draws():
-    v = widgets.gd_view(0.05, 300, condition=10)
+    v = gd.gd_view(0.05, 300, condition=10)
     assert isinstance(v.figure, Figure) and len(v.figure.axes) == 2
     assert v.summary["regime"] == "monotone" and v.summary["final_gap"] < 1e-6 and not v.summary["diverged"]
     assert v.summary["rate"] == pytest.approx(0.95)
-    bad = widgets.gd_view(0.25, 100, condition=10)
+    bad = gd.gd_view(0.25, 100, condition=10)
     assert bad.summary["regime"] == "diverging" and bad.summary["final_gap"] > 1
     assert "monotone" in v.figure.axes[0].get_title() and "diverging" in bad.figure.axes[0].get_title()
     png = v._repr_png_()
@@ -59,8 +38,8 @@ def test_gd_view_reports_what_it_draws():
 
 
 def test_gd_explorer_slider_changes_the_result():
-    w = widgets.gd_explorer()
-    assert isinstance(w, widgets.Explorer) and isinstance(w, W.VBox)
+    w = gd.gd_explorer()
+    assert isinstance(w, explorer.Explorer) and isinstance(w, W.VBox)
     first = w.result.summary
     first_png = w.image.value
     assert first_png[:4] == b"\x89PNG" and "regime: <b>monotone</b>" in w.caption.value
@@ -72,48 +51,48 @@ def test_gd_explorer_slider_changes_the_result():
 
 
 def test_game_view_and_explorer():
-    sim = widgets.game_view(0.1, 100, "simultaneous")
-    alt = widgets.game_view(0.1, 100, "alternating")
+    sim = ga.game_view(0.1, 100, "simultaneous")
+    alt = ga.game_view(0.1, 100, "alternating")
     assert sim.summary["growth"] > 1 and sim.summary["final_distance"] > 1.2
     assert alt.summary["growth"] == pytest.approx(1.0) and alt.summary["final_distance"] < 1.3
-    w = widgets.game_explorer()
+    w = ga.game_explorer()
     control(w, "turns").value = "extragradient"
     assert w.result.summary["growth"] < 1
     with pytest.raises(ValueError, match="mode must be one of"):
-        widgets.game_view(0.1, 10, "sideways")
+        ga.game_view(0.1, 10, "sideways")
 
 
 def test_subgradient_view_and_explorer():
-    const = widgets.subgradient_view(0.3, 100, "constant")
-    dimin = widgets.subgradient_view(0.3, 100, "sqrt")
+    const = sg.subgradient_view(0.3, 100, "constant")
+    dimin = sg.subgradient_view(0.3, 100, "sqrt")
     assert const.summary["increases"] > 0
     assert dimin.summary["best_value"] < const.summary["best_value"]
-    w = widgets.subgradient_explorer()
+    w = sg.subgradient_explorer()
     control(w, "step").value = "sqrt"
-    fresh = widgets.subgradient_view(0.3, 60, "sqrt")
+    fresh = sg.subgradient_view(0.3, 60, "sqrt")
     assert w.result.summary["best_value"] == pytest.approx(fresh.summary["best_value"])
 
 
 def test_optimizer_view_and_explorer():
-    mom = widgets.optimizer_view("momentum", 0.02, 0.9, 300)
+    mom = opt.optimizer_view("momentum", 0.02, 0.9, 300)
     assert mom.summary["final_gap"] < mom.summary["gd_final_gap"]
     assert mom.summary["rates"] == (0.9487, 0.9487)            # √β along both directions (complex eigenvalues)
-    gd = widgets.optimizer_view("gd", 0.03, 0.9, 100)
+    gd = opt.optimizer_view("gd", 0.03, 0.9, 100)
     assert gd.summary["rates"] == (0.5, 0.97)                  # |1 − ηλ| for λ = 50 and 1
     steep, flat, *dashed = gd.figure.axes[2].lines
     assert np.allclose(steep.get_ydata()[1:30] / steep.get_ydata()[:29], 0.5)  # measured error per eigenvector ...
     assert np.allclose(dashed[1].get_ydata(), flat.get_ydata())               # ... on the closed-form line
-    rb = widgets.optimizer_view("adam", 0.05, 0.9, 300, problem="Rosenbrock")
+    rb = opt.optimizer_view("adam", 0.05, 0.9, 300, problem="Rosenbrock")
     assert not rb.summary["diverged"]
     assert "rates" not in rb.summary and len(rb.figure.axes[2].lines) == 2   # no closed form for Adam
-    w = widgets.optimizer_explorer()
+    w = opt.optimizer_explorer()
     control(w, "optimizer").value = "gd"
     assert w.result.summary["final_gap"] == pytest.approx(w.result.summary["gd_final_gap"])
     with pytest.raises(ValueError, match="problem must be one of"):
-        widgets.optimizer_view(problem="Himmelblau")
+        opt.optimizer_view(problem="Himmelblau")
 
 
-@pytest.mark.parametrize("view", [widgets.gd_view, widgets.subgradient_view, widgets.game_view])
+@pytest.mark.parametrize("view", [gd.gd_view, sg.subgradient_view, ga.game_view])
 def test_views_reject_bad_steps(view):
     with pytest.raises(ValueError, match="steps must be"):
         view(steps=0)
@@ -128,9 +107,9 @@ def test_explorer_shows_a_failing_view_in_its_caption_and_raises():
         calls.append(a)
         if a < 0:
             raise ValueError(f"a must be >= 0, got {a}")
-        return widgets.gd_view(steps=a + 1)
+        return gd.gd_view(steps=a + 1)
 
-    w = widgets.Explorer(view, dict(a=W.IntSlider(value=1, min=-5, max=5)), fixed={})
+    w = explorer.Explorer(view, dict(a=W.IntSlider(value=1, min=-5, max=5)), fixed={})
     assert calls == [1] and w.values() == {"a": 1}
     with pytest.raises(ValueError, match="a must be >= 0, got -1"):
         w.children[0].value = -1
@@ -145,14 +124,14 @@ def test_explorer_passes_fixed_arguments():
 
     def view(a, b):
         seen.update(a=a, b=b)
-        return widgets.gd_view(steps=2)
+        return gd.gd_view(steps=2)
 
-    widgets.Explorer(view, dict(a=W.IntSlider(value=3)), fixed=dict(b="fixed"))
+    explorer.Explorer(view, dict(a=W.IntSlider(value=3)), fixed=dict(b="fixed"))
     assert seen == {"a": 3, "b": "fixed"}
 
 
 def test_views_drop_minor_ticks_on_log_axes_only():
-    v = widgets.gd_view(0.05, 20)
+    v = gd.gd_view(0.05, 20)
     lin, log = v.figure.axes
     assert log.get_yscale() == "log" and len(log.yaxis.get_minorticklocs()) == 0
     assert lin.get_yscale() == "linear"
@@ -164,6 +143,9 @@ def test_views_drop_minor_ticks_on_log_axes_only():
 def pixels(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
 
+
+VIEWS = {"gd_view": gd.gd_view, "game_view": ga.game_view, "subgradient_view": sg.subgradient_view,
+         "optimizer_view": opt.optimizer_view}
 
 # per view: values moved through in order, as slider moves do (small nudges, a new log decade, a new step count)
 MOVES = {
@@ -180,8 +162,8 @@ MOVES = {
 
 @pytest.mark.parametrize("name", list(MOVES))
 def test_scene_images_and_summaries_equal_the_fresh_views(name):
-    view = getattr(widgets, name)
-    cache = widgets.SceneCache(view)
+    view = VIEWS[name]
+    cache = scenes.SceneCache(view)
     previous = None
     for values in MOVES[name]:
         fast, slow = cache.view(**values), view(**values)
@@ -196,22 +178,22 @@ def test_scene_images_and_summaries_equal_the_fresh_views(name):
 
 
 def test_explorer_keeps_one_figure_and_redraws_what_moves():
-    w = widgets.gd_explorer()
+    w = gd.gd_explorer()
     assert w.scenes is not None
     figure = w.result.figure
     control(w, "η").value = 0.1
     assert w.result.figure is figure, "a slider move must reuse the explorer's figure"
-    assert np.array_equal(pixels(w.image.value), pixels(widgets.gd_view(0.1, 30, 10.0)._repr_png_()))
+    assert np.array_equal(pixels(w.image.value), pixels(gd.gd_view(0.1, 30, 10.0)._repr_png_()))
     scene = next(iter(w.scenes.scenes.values()))
     assert scene.figure.axes[0].collections[0] not in scene._drawn, "the contours belong to the cached static layer"
     control(w, "κ").value = 3.0  # new contours: a second scene (figure) for the new key
     assert w.result.figure is not figure and len(w.scenes.scenes) == 2
-    assert w.result.summary == widgets.gd_view(0.1, 30, 3.0).summary
+    assert w.result.summary == gd.gd_view(0.1, 30, 3.0).summary
 
 
 def test_explorer_without_fast_path_calls_the_view(monkeypatch):
-    monkeypatch.setattr(widgets, "FAST_WIDGETS", False)
-    w = widgets.gd_explorer()
+    monkeypatch.setattr(explorer, "FAST_WIDGETS", False)
+    w = gd.gd_explorer()
     assert w.scenes is None
     figure = w.result.figure
     control(w, "η").value = 0.1
@@ -219,56 +201,39 @@ def test_explorer_without_fast_path_calls_the_view(monkeypatch):
 
 
 def test_scene_cache_fills_defaults_evicts_and_checks_its_arguments():
-    cache = widgets.SceneCache(widgets.gd_view, size=1)
+    cache = scenes.SceneCache(gd.gd_view, size=1)
     v = cache.view(learning_rate=0.1)
-    assert v.summary == widgets.gd_view(learning_rate=0.1).summary
+    assert v.summary == gd.gd_view(learning_rate=0.1).summary
     cache.view(learning_rate=0.1, condition=2.0)
     assert list(cache.scenes) == [(2.0,)]
     with pytest.raises(TypeError):
         cache.view(speed=3)
     with pytest.raises(ValueError, match=r"view_fn must have a \.scene"):
-        widgets.SceneCache(lambda a=1: None)
+        scenes.SceneCache(lambda a=1: None)
     with pytest.raises(ValueError, match="size must be >= 1, got 0"):
-        widgets.SceneCache(widgets.gd_view, size=0)
+        scenes.SceneCache(gd.gd_view, size=0)
 
 
 def test_scene_refuses_values_of_another_key_and_keeps_few_backgrounds():
-    scene = widgets.GdScene(learning_rate=0.05, steps=30, condition=10.0, x0=(1.8, 1.2))
+    scene = gd.GdScene(learning_rate=0.05, steps=30, condition=10.0, x0=(1.8, 1.2))
     with pytest.raises(ValueError, match="this scene draws key"):
         scene.view(learning_rate=0.05, steps=30, condition=2.0, x0=(1.8, 1.2))
-    for steps in range(1, 2 * widgets.Scene.backgrounds + 3):  # every step count changes the x-axis: a new static layer
+    for steps in range(1, 2 * scenes.Scene.backgrounds + 3):  # every step count changes the x-axis: a new static layer
         scene.view(learning_rate=0.05, steps=steps, condition=10.0, x0=(1.8, 1.2))
-    assert len(scene._backgrounds) == widgets.Scene.backgrounds
+    assert len(scene._backgrounds) == scenes.Scene.backgrounds
 
 
 def test_scene_views_reject_bad_values_like_the_views():
-    cache = widgets.SceneCache(widgets.subgradient_view)
+    cache = scenes.SceneCache(sg.subgradient_view)
     with pytest.raises(ValueError, match="steps must be at most 100000"):
         cache.view(steps=10**6)
     with pytest.raises(ValueError, match="problem must be one of"):
-        widgets.SceneCache(widgets.optimizer_view).view(problem="Himmelblau")
-
-
-def test_encode_png_round_trips_and_rejects_bad_input():
-    rng = np.random.default_rng(0)
-    rgba = rng.integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
-    rgba[..., 3] = 255
-    png = widgets.encode_png(rgba)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(io.BytesIO(png)).mode == "RGB"
-    np.testing.assert_array_equal(pixels(png), rgba)
-    rgba[0, 0, 3] = 10
-    png = widgets.encode_png(rgba, compress_level=9)
-    assert Image.open(io.BytesIO(png)).mode == "RGBA"
-    np.testing.assert_array_equal(pixels(png), rgba)
-    with pytest.raises(ValueError, match=r"rgba must be an \(H, W, 4\) uint8 array, got shape \(7, 5, 3\)"):
-        widgets.encode_png(rgba[..., :3])
-    with pytest.raises(ValueError, match=r"compress_level must be in 0\.\.9, got 10"):
-        widgets.encode_png(rgba, compress_level=10)
+        scenes.SceneCache(opt.optimizer_view).view(problem="Himmelblau")
 
 
 def test_game_radius_holds_the_path_on_a_fixed_ladder():
-    assert widgets.game_radius(np.array([[1.0, 0.5]])) == 1.5
-    assert widgets.game_radius(np.array([[1.0, 0.5], [-2.2, 0.0]])) == 2.5  # 1.1 × 2.2 = 2.42
-    assert widgets.game_radius(np.array([[np.inf, 1e9]])) == 20.0
-    zs = widgets.game_view(0.3, 100).figure.axes[0].get_xlim()
-    assert zs[1] in widgets.GAME_RADII and zs[0] == -zs[1]
+    assert ga.game_radius(np.array([[1.0, 0.5]])) == 1.5
+    assert ga.game_radius(np.array([[1.0, 0.5], [-2.2, 0.0]])) == 2.5  # 1.1 × 2.2 = 2.42
+    assert ga.game_radius(np.array([[np.inf, 1e9]])) == 20.0
+    zs = ga.game_view(0.3, 100).figure.axes[0].get_xlim()
+    assert zs[1] in ga.GAME_RADII and zs[0] == -zs[1]

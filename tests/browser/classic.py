@@ -7,7 +7,7 @@ notebook through the ``Jupyter.notebook`` JavaScript API, and moves ipywidgets 7
 sliders, clicks buttons and reads the figure an explorer shows. What it shares with the JupyterLab
 driver (a free port, which notebooks store widgets, cutting them after the last one, starting and stopping
 the server: :func:`lab.serve`) comes from
-:mod:`tests.browser.lab`; the tests get Chromium and a page from ``lab`` through ``conftest.py``.
+:mod:`helpers.browser`; the tests get Chromium and a page from it through ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from .lab import (
+from helpers.browser import (
     NOTEBOOKS,
     ROOT,
     WIDGET_MIME,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from . import lab
+from helpers import browser as lab
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from . import lab
+from helpers import browser as lab
 
 WIDGET_NOTEBOOKS = lab.notebooks_with_widgets()
 #: how helpers' explorers report an exception raised by their callback
