@@ -29,9 +29,12 @@ __all__ = [
     "fraction",
     "in_range",
     "rate_or_schedule",
+    "values_in",
 ]
 
 _INTEGERS = (int, np.integer)
+#: the largest float32: a learning rate above it is inf in the dtype it trains in
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 _NUMBERS = (int, float, np.integer, np.floating)
 
 
@@ -156,15 +159,35 @@ def in_range(name: str, value, low: float, high: float, *, strict_low: bool = Fa
     return float(value)
 
 
-def rate_or_schedule(name: str, value):
-    """A learning rate: a number > 0, returned as a float, or a callable (a Keras ``LearningRateSchedule``, a
-    function of the step), returned as it is.
+def values_in(name: str, x: np.ndarray, low: float, high: float, hint: str = "", tolerance: float = 1e-3) -> np.ndarray:
+    """``x`` if every value is finite and within ``[low, high]`` (give or take ``tolerance``).
 
-    Raises ``ValueError: {name} must be > 0 or a keras LearningRateSchedule, got {value!r}``; only NaN, a number
-    <= 0 and a non-number fail (``inf`` passes, as it always has here).
+    Raises ``ValueError: {name} must be finite values in [{low}, {high}]{hint}, got …`` naming the NaN or inf
+    values, or the range found (images in [0, 255] where [-1, 1] is expected, one NaN pixel, ...).
+    """
+    x = np.asarray(x)
+    if x.size == 0:
+        return x
+    accepted = f"{name} must be finite values in [{low:g}, {high:g}]{hint}"
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{accepted}, got {int(np.sum(~np.isfinite(x)))} NaN or inf values")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < low - tolerance or hi > high + tolerance:
+        raise ValueError(f"{accepted}, got values from {lo:.4g} to {hi:.4g}")
+    return x
+
+
+def rate_or_schedule(name: str, value):
+    """A learning rate: a number > 0 that is finite in float32 (the dtype it trains in), returned as a float, or
+    a callable (a Keras ``LearningRateSchedule``, a function of the step), returned as it is.
+
+    Raises ``ValueError: {name} must be > 0 and finite in float32 (at most 3.4e+38) or a keras
+    LearningRateSchedule, got {value!r}``: NaN, inf, a number <= 0 or above float32's largest, and a
+    non-number fail (1e39 is finite in float64 but inf in float32, where the optimizer would use it).
     """
     if callable(value):
         return value
-    if not _is_number(value) or not value > 0:
-        raise ValueError(f"{name} must be > 0 or a keras LearningRateSchedule, got {value!r}")
+    if not _is_number(value) or not 0 < value <= FLOAT32_MAX:
+        raise ValueError(f"{name} must be > 0 and finite in float32 (at most {FLOAT32_MAX:.2g}) or a keras "
+                         f"LearningRateSchedule, got {value!r}")
     return float(value)

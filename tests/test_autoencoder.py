@@ -273,3 +273,15 @@ def test_restore_and_load_errors(tmp_path):
     (gan / "state.json").write_text("{broken")
     with pytest.raises(ValueError, match="unreadable"):
         training.read_state(gan)
+
+
+def test_numpy_numbers_nan_codes_and_a_zero_batch_get_clear_answers():
+    enc, dec = models.build_autoencoder("dense", latent_dim=3)
+    trainer = training.AutoencoderTrainer(enc, dec, noise_std=np.float32(0.5), beta=np.float64(1.0))
+    assert trainer.noise_std == 0.5 and trainer.beta == 1.0
+    with pytest.raises(ValueError, match="noise_std must be a finite number >= 0, got True"):
+        training.AutoencoderTrainer(enc, dec, noise_std=True)
+    with pytest.raises(ValueError, match=r"z must be finite, got 1 NaN or inf values"):
+        trainer.decode(np.array([[0.0, np.nan, 0.0]]))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
+        trainer.evaluate(np.zeros((2, 28, 28), np.float32), batch_size=0)

@@ -1,4 +1,3 @@
-import math
 import re
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from helpers.checks import (
     positive,
     positive_int,
     rate_or_schedule,
+    values_in,
 )
 
 NAN, INF = float("nan"), float("inf")
@@ -223,12 +223,13 @@ def test_rate_or_schedule_takes_a_positive_number_or_a_callable():
     assert rate_or_schedule("learning_rate", 2e-4) == 2e-4 and type(rate_or_schedule("lr", np.int64(1))) is float
     schedule = lambda step: 0.1  # noqa: E731
     assert rate_or_schedule("learning_rate", schedule) is schedule
-    assert math.isinf(rate_or_schedule("learning_rate", INF))  # as before: only NaN, <= 0 and non-numbers fail
+    assert rate_or_schedule("learning_rate", 3e38) == 3e38  # finite in float32
 
 
-@pytest.mark.parametrize("bad", [0, -1e-3, NAN, "1e-3", True, None])
+@pytest.mark.parametrize("bad", [0, -1e-3, NAN, INF, 1e39, "1e-3", True, None])
 def test_rate_or_schedule_names_the_bad_value(bad):
-    with pytest.raises(ValueError, match=_message("g_learning_rate", "> 0 or a keras LearningRateSchedule", bad)):
+    accepted = "> 0 and finite in float32 (at most 3.4e+38) or a keras LearningRateSchedule"
+    with pytest.raises(ValueError, match=_message("g_learning_rate", accepted, bad)):
         rate_or_schedule("g_learning_rate", bad)
 
 
@@ -236,3 +237,16 @@ def test_rate_or_schedule_passes_a_keras_schedule_through():
     keras = pytest.importorskip("keras")
     schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, decay_steps=10, decay_rate=0.9)
     assert rate_or_schedule("learning_rate", schedule) is schedule
+
+
+# --------------------------------------------------------------------------- values_in
+
+
+def test_values_in_passes_finite_values_in_range_and_names_what_is_wrong():
+    x = np.array([-1.0, 0.0, 1.0005])
+    assert values_in("images", x, -1.0, 1.0) is x
+    accepted = r"^images must be finite values in \[-1, 1\]"
+    with pytest.raises(ValueError, match=accepted + r" \(hint\), got values from 0 to 255$"):
+        values_in("images", np.array([0.0, 255.0]), -1.0, 1.0, " (hint)")
+    with pytest.raises(ValueError, match=r"^images must be finite values in \[-1, 1\], got 1 NaN or inf values$"):
+        values_in("images", np.array([0.0, NAN]), -1.0, 1.0)

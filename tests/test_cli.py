@@ -118,6 +118,50 @@ def test_divergence_names_the_step_and_last_good_checkpoint(run_copy, monkeypatc
     assert not (run_copy / "ckpt-00002").exists()
 
 
+@pytest.mark.parametrize("signal_name, code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_interrupted_training_is_one_line_naming_the_checkpoint(signal_name, code, run_copy, monkeypatch):
+    from helpers.training import GANTrainer
+    from helpers.training.loop import TrainingInterrupted
+
+    def interrupted_fit(self, *args, **kwargs):
+        raise TrainingInterrupted(f"{signal_name} at step 6", signal_name, 6, run_copy / "ckpt-00002")
+
+    monkeypatch.setattr(GANTrainer, "fit", interrupted_fit)
+    got, out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "3", "--out", run_copy])
+    assert (got, out) == (code, "") and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (f"error: interrupted by {signal_name} at step 6: saved "
+                                            f"{run_copy / 'ckpt-00002'}; rerun the same command to resume")
+
+
+def test_a_locked_run_is_one_line_exit_1(ae_run, tmp_path, monkeypatch):
+    from helpers.training.autoencoder import AutoencoderTrainer
+    from helpers.training.runlock import RunLockedError
+
+    def locked_fit(self, *args, **kwargs):
+        raise RunLockedError(f"{tmp_path}/run is in use by process 4242 on host h\n(delete .lock if it is stale)")
+
+    monkeypatch.setattr(AutoencoderTrainer, "fit", locked_fit)
+    got, out, err = run_main(["train-autoencoder", *TINY_AE, "--epochs", "2", "--out", tmp_path / "run"])
+    assert (got, out) == (1, "") and "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last == f"error: {tmp_path}/run is in use by process 4242 on host h (delete .lock if it is stale)"
+
+
+def test_an_unexpected_error_is_one_line_unless_a_traceback_is_asked_for(tmp_path, monkeypatch, capsys):
+    def broken(path):
+        raise RuntimeError("something\nbroke")
+
+    monkeypatch.setattr(cli, "load_images", broken)
+    monkeypatch.delenv("HELPERS_TRACEBACK", raising=False)
+    argv = ["evaluate", str(tmp_path / "x.npy")]
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err == ("error: RuntimeError: something broke (an unexpected failure; "
+                                       "HELPERS_TRACEBACK=1 shows where)\n")
+    monkeypatch.setenv("HELPERS_TRACEBACK", "1")
+    with pytest.raises(RuntimeError, match="broke"):
+        cli.main(argv)
+
+
 def test_train_reports_missing_mnist_without_traceback(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_PATH", str(tmp_path / "nowhere.npz"))
     code, _, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "1", "--out", tmp_path / "run"])
@@ -371,13 +415,13 @@ def test_evaluate_reconstruction_missing_and_empty_runs(tmp_path):
     "argv, message",
     [
         (["train-autoencoder", "--latent", "0", "--epochs", "1", "--out", "d"],
-         "--latent: must be a positive integer (1 or more), got 0"),
+         "--latent: must be a positive integer (1 or more) up to 4096 (larger latent sizes only exhaust memory)"),
         (["train-autoencoder", "--latent", "8", "--epochs", "0", "--out", "d"], "--epochs: must be a positive integer"),
         (["train-autoencoder", "--latent", "8", "--epochs", "1", "--arch", "mlp", "--out", "d"],
          "invalid choice: 'mlp'"),
         (["train-autoencoder", "--latent", "8", "--epochs", "1", "--loss", "l3", "--out", "d"], "invalid choice: 'l3'"),
         (["train-autoencoder", "--latent", "8", "--epochs", "1", "--noise", "-1", "--out", "d"],
-         "--noise: must be a number >= 0, got -1"),
+         "--noise: must be a standard deviation from 0 to 1 (the images are in [0, 1]), got -1"),
         (["train-autoencoder", "--latent", "8", "--epochs", "1", "--lr", "0", "--out", "d"],
          "--lr: must be a number > 0 and at most 3.403e+38 (float32's largest), got 0"),
         (["train-autoencoder", "--latent", "8", "--epochs", "1", "--time-budget", "0", "--out", "d"],
@@ -403,13 +447,13 @@ def test_bad_autoencoder_arguments_exit_2_with_a_message(argv, message, capsys):
     "argv, message",
     [
         (["train-gan", "--arch", "mlp", "--epochs", "0", "--out", "d"],
-         "--epochs: must be a positive integer (1 or more), got 0"),
+         "--epochs: must be a positive integer (1 or more) up to 100000 (epochs in total), got 0"),
         (["train-gan", "--arch", "mlp", "--epochs", "-3", "--out", "d"], "got -3"),
         (["train-gan", "--arch", "mlp", "--epochs", "two", "--out", "d"], "got 'two'"),
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--batch-size", "0", "--out", "d"],
          "--batch-size: must be a positive integer"),
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--time-budget", "0", "--out", "d"],
-         "--time-budget: must be a number > 0, got 0"),
+         "--time-budget: must be a number > 0 (minutes) up to 525600 (a year), got 0"),
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--time-budget", "-2", "--out", "d"], "got -2"),
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--lr-g", "nan", "--out", "d"],
          "--lr-g: must be a number > 0"),
@@ -418,12 +462,12 @@ def test_bad_autoencoder_arguments_exit_2_with_a_message(argv, message, capsys):
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--subset", "60001", "--out", "d"],
          "from 1 to 60000, got 60001"),
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--seed", "-1", "--out", "d"],
-         "non-negative integer (0 or more), got -1"),
+         "--seed: must be a non-negative integer (0 or more) up to 4294967295 (a 32-bit seed), got -1"),
         (["train-gan", "--arch", "mlp", "--epochs", "1", "--ema", "1", "--out", "d"],
          "--ema: must be a decay from 0 (no average)"),
         (["train-gan", "--arch", "vae", "--epochs", "1", "--out", "d"], "invalid choice: 'vae'"),
         (["train-gan", "--arch", "mlp", "--epochs", "1"], "--out"),
-        (["sample", "--run", "d", "--n", "0", "--out", "x.npy"], "--n: must be a positive integer (1 or more), got 0"),
+        (["sample", "--run", "d", "--n", "0", "--out", "x.npy"], "--n: must be a positive integer (1 or more) up to"),
         (["evaluate", "x.npy", "--reference", "train"], "invalid choice: 'train'"),
         (["fly"], "invalid choice: 'fly'"),
         ([], "required"),
@@ -433,6 +477,7 @@ def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
     assert cli.main(argv) == 2
     captured = capsys.readouterr()
     assert message in captured.err and "Traceback" not in captured.err
+    assert captured.err.startswith("error: ") and len(captured.err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(
@@ -445,6 +490,15 @@ def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
         (cli.test_subset_size, [("1", 1), ("10000", 10000)], ["0", "10001", "x"]),
         (cli.non_negative_float, [("0", 0.0), ("0.5", 0.5)], ["-0.1", "inf", "nan", "x"]),
         (cli.ema_decay, [("0", 0.0), ("0.999", 0.999)], ["1", "-0.1", "1.5", "nan", "x"]),
+        (cli.seed, [("0", 0), ("4294967295", 2**32 - 1)], ["-1", "4294967296", "x"]),
+        (cli.epoch_count, [("1", 1), ("100000", 100_000)], ["0", "100001", "x"]),
+        (cli.batch_size, [("1", 1), ("60000", 60_000)], ["0", "60001", "x"]),
+        (cli.latent_size, [("1", 1), ("4096", 4096)], ["0", "4097", "x"]),
+        (cli.sample_count, [("1", 1), ("1000000", 1_000_000)], ["0", "1000001", "x"]),
+        (cli.checkpoint_every, [("1", 1), ("100000", 100_000)], ["0", "100001", "x"]),
+        (cli.minutes, [("0.5", 0.5), ("525600", 525_600.0)], ["0", "-1", "525601", "inf", "nan", "x"]),
+        (cli.noise_std, [("0", 0.0), ("1", 1.0)], ["-0.1", "1.01", "inf", "nan", "x"]),
+        (cli.learning_rate, [("2e-4", 2e-4), ("3.4e38", 3.4e38)], ["0", "-1", "1e39", "inf", "nan", "x"]),
     ],
 )
 def test_argument_types(fn, good, bad):
@@ -455,6 +509,26 @@ def test_argument_types(fn, good, bad):
     for text in bad:
         with pytest.raises(argparse.ArgumentTypeError, match=re.escape(repr(text)) if text == "x" else re.escape(text)):
             fn(text)
+
+
+def test_path_arguments_refuse_an_empty_path():
+    import argparse
+
+    assert cli.path("runs/a") == Path("runs/a")
+    for text in ("", "  ", "a\0b"):
+        with pytest.raises(argparse.ArgumentTypeError, match="non-empty path"):
+            cli.path(text)
+
+
+def test_default_batch_is_capped_at_the_subset():
+    parse = cli.build_parser().parse_args
+    args = parse(["train-autoencoder", "--latent", "4", "--epochs", "1", "--subset", "50", "--out", "r"])
+    assert args.batch_size is None and cli.check_batch(args, 128) == 50
+    args = parse(["train-gan", "--arch", "mlp", "--epochs", "1", "--batch-size", "32", "--out", "r"])
+    assert cli.check_batch(args, 64) == 32
+    args = parse(["train-gan", "--arch", "mlp", "--epochs", "1", "--subset", "8", "--batch-size", "9", "--out", "r"])
+    with pytest.raises(cli.UsageError, match="at most the 8 images"):
+        cli.check_batch(args, 64)
 
 
 def test_build_parser_defaults():

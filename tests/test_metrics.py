@@ -257,6 +257,21 @@ def test_truncated_cache_raises_naming_the_file(tiny, tmp_path, monkeypatch):
         reloaded.evaluate(np.zeros((4, 28, 28), np.float32) - 1.0)
 
 
+def test_a_cache_whose_weights_were_changed_fails_its_checksum(tiny, tmp_path, monkeypatch):
+    judge, _, mnist = tiny
+    monkeypatch.setenv("HELPERS_DATA_DIR", str(tmp_path))
+    with np.load(judge.path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    assert str(arrays["sha256"]) == judge_module.weights_digest(judge.model.get_weights())
+    arrays["w0"] = arrays["w0"].copy()
+    arrays["w0"][0, 0, 0, 0] += 1.0  # same shapes, one weight different: loads, but is not the judge that was trained
+    bad = tmp_path / "judge" / judge.path.name
+    bad.parent.mkdir()
+    np.savez(bad, **arrays)
+    with pytest.raises(JudgeCacheError, match=rf"{bad.name} does not match its checksum.*Delete"):
+        evaluation.load_judge(data_path=mnist, train_if_missing=False, **TINY)
+
+
 def test_features_predict_and_evaluate_rank_real_digits_above_noise(tiny):
     judge, _, mnist = tiny
     (x, _y), _ = data.load_mnist(mnist, scale="-1-1", subset=1600)

@@ -110,8 +110,10 @@ def test_sample_bad_arguments(trainer, kwargs, match):
 
 def test_trainer_rejects_bad_optimizer_settings():
     g, d = small_gan()
-    with pytest.raises(ValueError, match=r"g_learning_rate must be > 0 or a keras LearningRateSchedule, got 0"):
+    with pytest.raises(ValueError, match=r"g_learning_rate must be > 0 and finite in float32 .*got 0"):
         GANTrainer(g, d, g_learning_rate=0)
+    with pytest.raises(ValueError, match=r"g_learning_rate .* finite in float32 \(at most 3.4e\+38\).*1e\+39"):
+        GANTrainer(g, d, g_learning_rate=1e39)  # finite in float64, inf in the float32 it trains in
     with pytest.raises(ValueError, match=r"d_learning_rate must be > 0 .*got -0.1"):
         GANTrainer(g, d, d_learning_rate=-0.1)
     with pytest.raises(ValueError, match=r"beta_1 must be in \[0, 1\), got 1.0"):

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -163,6 +164,16 @@ def _read_npz(path: Path, keys: list[str] | None = None) -> dict[str, np.ndarray
 
 
 
+def weights_digest(weights) -> str:
+    """SHA-256 of a list of weight arrays (their dtypes, shapes and bytes, in order): the judge cache's checksum."""
+    h = hashlib.sha256()
+    for w in weights:
+        w = np.ascontiguousarray(w)
+        h.update(f"{w.dtype.str}{w.shape}".encode())
+        h.update(w.tobytes())
+    return h.hexdigest()
+
+
 @dataclass(frozen=True)
 class JudgeReport:
     """The judge's figures for a batch of images."""
@@ -290,6 +301,10 @@ def load_judge(
         if got != shapes:
             raise JudgeCacheError(f"judge cache file {path} holds weights of shapes {got}, expected {shapes}. "
                                   f"Delete {path} and call load_judge() again to retrain it.")
+        saved = _read_npz(path).get("sha256")
+        if saved is not None and str(saved) != weights_digest(weights):
+            raise JudgeCacheError(f"judge cache file {path} does not match its checksum (its weights were changed "
+                                  f"or damaged). Delete {path} and call load_judge() again to retrain it.")
         model.set_weights(weights)
         return Judge(model, config, float(stored["test_accuracy"]), path, data_path)
     if not train_if_missing:
@@ -305,5 +320,6 @@ def load_judge(
     _atomic_savez(path.with_name(path.stem + "-ref-test.npz"), mu=mu, sigma=sigma)
     arrays = {f"w{i}": w for i, w in enumerate(model.get_weights())}
     _atomic_savez(path, test_accuracy=np.float64(judge.test_accuracy),
-                  config=np.array(json.dumps(asdict(config))), **arrays)
+                  config=np.array(json.dumps(asdict(config))), sha256=np.array(weights_digest(list(arrays.values()))),
+                  **arrays)
     return judge

@@ -81,6 +81,11 @@ def kl_divergence(z_mean, z_log_var):
 AutoencoderResult = loop.TrainResult
 
 
+def _is_real(value) -> bool:
+    """A real number, NumPy's included (``np.float32(0.5)`` is a fine noise level), but not a bool."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
 def _as_float_images(name: str, x) -> np.ndarray:
     """Validate images in ``[0, 1]`` of shape ``N×28×28`` or ``N×28×28×1``; float32 ``N×28×28×1``."""
     x = given = np.asarray(x)
@@ -126,9 +131,9 @@ class AutoencoderTrainer:
         strategy=None,
     ):
         self.loss = _check_loss(loss)
-        if not (isinstance(beta, (int, float)) and not isinstance(beta, bool) and math.isfinite(beta) and beta >= 0):
+        if not (_is_real(beta) and math.isfinite(beta) and beta >= 0):
             raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
-        if not (isinstance(noise_std, (int, float)) and not isinstance(noise_std, bool) and 0 <= noise_std < math.inf):
+        if not (_is_real(noise_std) and 0 <= noise_std < math.inf):
             raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
         if arch is not None and arch not in ARCHS:
             raise ValueError(f"arch must be one of {', '.join(ARCHS)} (or None), got {arch!r}")
@@ -232,6 +237,8 @@ class AutoencoderTrainer:
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim or len(z) < 1:
             raise ValueError(f"z must have shape (n, {self.latent_dim}) with n >= 1, got {np.shape(z)}")
+        if not np.all(np.isfinite(z)):
+            raise ValueError(f"z must be finite, got {int(np.sum(~np.isfinite(z)))} NaN or inf values")
         batch_size = positive_int("batch_size", batch_size)
         return np.concatenate([keras.ops.convert_to_numpy(self.decoder(z[i:i + batch_size], training=False))
                                for i in range(0, len(z), batch_size)])
@@ -251,6 +258,7 @@ class AutoencoderTrainer:
         """The loss terms on images ``x`` without updating (with one draw of a VAE's z and of the denoiser's noise);
         floats."""
         x = _as_float_images("images", x)
+        batch_size = positive_int("batch_size", batch_size)
         sums = np.zeros(3)
         for i in range(0, len(x), batch_size):
             b = x[i:i + batch_size]
@@ -346,6 +354,8 @@ class AutoencoderTrainer:
 
     #: what :func:`helpers.training.loop.fit` keeps of each step, averaged over an epoch's images.
     LOSS_KEYS = ("loss", "reconstruction", "kl")
+    #: settings a resumed run may change (they take effect; the loop reports them)
+    CHANGEABLE_ON_RESUME = ("learning_rate", "loss", "beta", "noise_std")
     MEAN_OVER_IMAGES = True
 
     @property

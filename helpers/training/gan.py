@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers._keras import keras  # quietly: no TensorFlow start-up lines
-from helpers.checks import positive_int, rate_or_schedule
+from helpers.checks import positive_int, rate_or_schedule, values_in
 from helpers.data import make_dataset
 from helpers.models.gan import build_gan
 from helpers.training import engine, loop
@@ -316,6 +316,8 @@ class GANTrainer:
 
     #: what :func:`helpers.training.loop.fit` keeps of each step: both losses, averaged over an epoch's steps.
     LOSS_KEYS = ("d_loss", "g_loss")
+    #: settings a resumed run may change (they take effect; the loop reports them)
+    CHANGEABLE_ON_RESUME = ("g_learning_rate", "d_learning_rate", "update", "ema")
     MEAN_OVER_IMAGES = False
 
     @property
@@ -376,6 +378,7 @@ class GANTrainer:
                 raise ValueError("images must be floats in [-1, 1], got uint8; use load_mnist(scale='-1-1')")
             if data.ndim not in (3, 4) or data.shape[1:3] != self._image_shape[:2]:
                 raise ValueError(f"images must have shape (n, 28, 28) or (n, 28, 28, 1), got {data.shape}")
+            values_in("images", data, -1.0, 1.0, " (use load_mnist(scale='-1-1'))")
         elif not (hasattr(data, "element_spec") and hasattr(data, "__iter__")):
             raise TypeError(f"data must be a NumPy array of images or a tf.data.Dataset, got {type(data).__name__}")
 

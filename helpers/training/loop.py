@@ -12,9 +12,12 @@ progress line).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +27,8 @@ import numpy as np
 
 from helpers._keras import keras  # quietly: no TensorFlow start-up lines
 from helpers.checks import positive_int
-from helpers.training.checkpoints import latest_checkpoint, prune
+from helpers.training.checkpoints import clean_leftovers, prune, scan
+from helpers.training.runlock import RunLock
 
 
 class DivergenceError(RuntimeError):
@@ -36,6 +40,41 @@ class DivergenceError(RuntimeError):
         self.epoch = epoch
         self.losses = losses
         self.checkpoint = checkpoint
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """SIGINT (Ctrl-C, a notebook's interrupt) or SIGTERM stopped training at a step boundary; ``checkpoint``
+    is the checkpoint saved there (``None`` without an ``out_dir``)."""
+
+    def __init__(self, message: str, signal_name: str, step: int, checkpoint: Path | None):
+        super().__init__(message)
+        self.signal_name = signal_name
+        self.step = step
+        self.checkpoint = checkpoint
+
+
+@contextlib.contextmanager
+def _signals_caught(enabled: bool):
+    """While inside: SIGINT and SIGTERM only set the returned list's first item to the signal's name (main thread
+    only; elsewhere, or when not ``enabled``, nothing changes). The old handlers come back on leaving."""
+    caught: list[str] = []
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    old = {}
+
+    def handler(signum, frame):
+        if caught:  # a second Ctrl-C while saving: let it through
+            signal.default_int_handler(signum, frame) if signum == signal.SIGINT else sys.exit(128 + signum)
+        caught.append(signal.Signals(signum).name)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        old[sig] = signal.signal(sig, handler)
+    try:
+        yield caught
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
 
 
 @dataclass
@@ -56,6 +95,8 @@ class TrainResult:
     stopped: str = "completed"
     #: the last checkpoint written (or found, when resuming), if any.
     checkpoint: Path | None = None
+    #: settings that differ from the resumed checkpoint's and took effect: name -> (saved, now).
+    changed_on_resume: dict = field(default_factory=dict)
 
 
 def say(verbose: bool, line: str) -> None:
@@ -104,11 +145,16 @@ def fit(
     """Train ``trainer`` until ``epochs`` epochs are done in total (counting any resumed ones).
 
     ``dataset()`` gives the batches of one pass (called once, after any resume, so that a trainer can
-    shuffle a resumed run on from a new seed). With ``out_dir``: resume from its latest checkpoint
-    when ``resume``, save every ``checkpoint_every`` epochs and always when training stops, keep the
-    ``keep_last`` newest. ``time_budget_s``: stop after the epoch that crosses it. A non-finite loss
-    raises :class:`DivergenceError` and leaves the checkpoints as they were; so do non-finite weights
-    at a save. ``callbacks`` are called after every epoch with ``(trainer, log)``.
+    shuffle a resumed run on from a new seed). With ``out_dir``: the run directory is checked writable
+    and locked for this process (one writer per run); what an interrupted save left is finished or
+    removed; training resumes from the newest *intact* checkpoint when ``resume`` (a damaged one is named
+    and kept, and the one before it is used); it saves every ``checkpoint_every`` epochs and always when
+    training stops, keeping the ``keep_last`` newest; SIGINT (Ctrl-C) and SIGTERM save a checkpoint at the
+    next step and raise :class:`TrainingInterrupted` naming it. ``time_budget_s``: stop after the epoch
+    that crosses it. A non-finite loss raises :class:`DivergenceError` and leaves the checkpoints as they
+    were; so do non-finite weights at a save. ``callbacks`` are called after every epoch with
+    ``(trainer, log)``. Settings given now that differ from a resumed checkpoint's (e.g. learning rates)
+    take effect and are reported (``TrainResult.changed_on_resume``).
     """
     epochs = positive_int("epochs", epochs)
     checkpoint_every = positive_int("checkpoint_every", checkpoint_every, allow_none=True)
@@ -116,72 +162,144 @@ def fit(
     check_time_budget(time_budget_s)
     if checkpoint_every is not None and out_dir is None:
         raise ValueError("checkpoint_every needs out_dir (where to write the checkpoints)")
+    if out_dir is None:
+        return _fit(trainer, dataset, epochs, None, checkpoint_every, keep_last, resume, time_budget_s, callbacks,
+                    verbose)
+    out_dir = check_out_dir(out_dir)
+    with RunLock(out_dir, lambda line: say(verbose, line)):
+        for line in clean_leftovers(out_dir):
+            say(verbose, line)
+        return _fit(trainer, dataset, epochs, out_dir, checkpoint_every, keep_last, resume, time_budget_s,
+                    callbacks, verbose)
+
+
+def check_out_dir(out_dir) -> Path:
+    """``out_dir`` as a Path, created if needed, after checking it can hold checkpoints; else a ValueError naming it."""
+    if isinstance(out_dir, str) and not out_dir.strip():
+        raise ValueError("out_dir must name a directory, got an empty string")
+    path = Path(out_dir)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"out_dir {path} is a file, not a directory")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"out_dir {path} cannot be created: {parent} is a file")
+            break
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"out_dir {path} cannot be created ({exc.strerror or exc})") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ValueError(f"out_dir {path} is not writable")
+    return path
+
+
+def _resume(trainer, out_dir: Path, result: TrainResult, verbose: bool) -> None:
+    """Restore the newest intact checkpoint of ``out_dir`` (falling back past damaged ones, which are kept)."""
+    intact, damaged = scan(out_dir)
+    newest_intact_step = None
+    for ckpt in reversed(intact):
+        before = trainer.config()
+        try:
+            state = trainer.restore(ckpt)
+        except (OSError, ValueError) as exc:  # e.g. a weight file that does not load
+            damaged.append((ckpt, f"{type(exc).__name__}: {exc}"))
+            continue
+        newest_intact_step = state["step"]
+        result.checkpoint = ckpt
+        saved = state.get("config", {})
+        result.changed_on_resume = {k: (saved[k], v) for k, v in before.items()
+                                    if k in getattr(trainer, "CHANGEABLE_ON_RESUME", ()) and k in saved
+                                    and saved[k] != v}
+        break
+    for path, why in damaged:
+        if result.checkpoint is None or path.name > result.checkpoint.name or newest_intact_step is None:
+            say(verbose, f"{path.name} is damaged ({why}); kept as it is, not used")
+    if result.checkpoint is not None:
+        say(verbose, f"resumed from {result.checkpoint.name} (epoch {trainer.epoch}, step {trainer.step})")
+        for key, (old, new) in result.changed_on_resume.items():
+            say(verbose, f"  {key}: {_short(old)} in the checkpoint, {_short(new)} from now on")
+    elif damaged:
+        say(verbose, f"no intact checkpoint in {out_dir}: starting from scratch (the damaged ones are kept)")
+
+
+def _short(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _fit(trainer, dataset, epochs, out_dir, checkpoint_every, keep_last, resume, time_budget_s, callbacks,
+         verbose) -> TrainResult:
     callbacks = list(callbacks or [])
     keys = ("epoch", "step", *trainer.LOSS_KEYS, "seconds", "images_per_s")
     result = TrainResult(history={k: [] for k in keys})
     if out_dir is not None and resume:
-        ckpt = latest_checkpoint(out_dir)
-        if ckpt is not None:
-            trainer.restore(ckpt)
-            result.checkpoint = ckpt
-            say(verbose, f"resumed from {ckpt.name} (epoch {trainer.epoch}, step {trainer.step})")
+        _resume(trainer, out_dir, result, verbose)
     batches = dataset()
 
     def save() -> None:
-        nonlocal saved_epoch
+        nonlocal saved_at
         refuse_non_finite_weights(trainer.models, trainer.step, trainer.epoch, result.checkpoint, verbose)
         result.checkpoint = trainer.save_checkpoint(out_dir)
-        saved_epoch = trainer.epoch
+        saved_at = trainer.step
         prune(out_dir, keep_last)
 
     start = time.perf_counter()
     images_total = 0
-    saved_epoch = trainer.epoch if result.checkpoint is not None else None
-    while trainer.epoch < epochs:
-        t0 = time.perf_counter()
-        sums = dict.fromkeys(trainer.LOSS_KEYS, 0.0)
-        weights = n_images = 0
-        for batch in batches:
-            if isinstance(batch, (tuple, list)):
-                batch = batch[0]
-            losses = trainer.train_step(batch)
-            if not all(math.isfinite(v) for v in losses.values()):
-                result.stopped = "diverged"
-                values = ", ".join(f"{k}={v}" for k, v in losses.items())
-                msg = (f"non-finite loss at step {trainer.step} (epoch {trainer.epoch + 1}): {values}; "
-                       f"training stopped, last good checkpoint: {result.checkpoint or 'none'}")
-                say(verbose, msg)
-                raise DivergenceError(msg, trainer.step, trainer.epoch + 1, losses, result.checkpoint)
-            n = int(batch.shape[0])
-            weight = n if trainer.MEAN_OVER_IMAGES else 1
-            for k in sums:
-                sums[k] += weight * losses[k]
-            weights += weight
-            n_images += n
-        if n_images == 0:
-            raise ValueError("the dataset produced no batches "
-                             "(is batch_size larger than the data with drop_remainder?)")
-        trainer.epoch += 1
-        seconds = time.perf_counter() - t0
-        images_total += n_images
-        log = {"epoch": trainer.epoch, "step": trainer.step, **{k: v / weights for k, v in sums.items()},
-               "seconds": seconds, "images_per_s": n_images / seconds}
-        for key in keys:
-            result.history[key].append(log[key])
-        say(verbose, f"epoch {trainer.epoch}/{epochs}  step {trainer.step}  {trainer.progress(log)}  "
-                     f"{seconds:.1f}s  {log['images_per_s']:.0f} img/s")
-        for cb in callbacks:
-            cb(trainer, log)
-        over_budget = time_budget_s is not None and time.perf_counter() - start >= time_budget_s
-        last = trainer.epoch >= epochs or over_budget
-        if out_dir is not None and (last or (checkpoint_every and trainer.epoch % checkpoint_every == 0)):
+    saved_at = trainer.step if result.checkpoint is not None else None
+    with _signals_caught(out_dir is not None) as caught:
+        while trainer.epoch < epochs:
+            t0 = time.perf_counter()
+            sums = dict.fromkeys(trainer.LOSS_KEYS, 0.0)
+            weights = n_images = 0
+            for batch in batches:
+                if isinstance(batch, (tuple, list)):
+                    batch = batch[0]
+                losses = trainer.train_step(batch)
+                if not all(math.isfinite(v) for v in losses.values()):
+                    result.stopped = "diverged"
+                    values = ", ".join(f"{k}={v}" for k, v in losses.items())
+                    msg = (f"non-finite loss at step {trainer.step} (epoch {trainer.epoch + 1}): {values}; "
+                           f"training stopped, last good checkpoint: {result.checkpoint or 'none'}")
+                    say(verbose, msg)
+                    raise DivergenceError(msg, trainer.step, trainer.epoch + 1, losses, result.checkpoint)
+                n = int(batch.shape[0])
+                weight = n if trainer.MEAN_OVER_IMAGES else 1
+                for k in sums:
+                    sums[k] += weight * losses[k]
+                weights += weight
+                n_images += n
+                if caught:
+                    result.stopped = "interrupted"
+                    if saved_at != trainer.step:
+                        save()  # at this step boundary: the epoch in progress is resumed from its start
+                    msg = (f"{caught[0]} at step {trainer.step} (epoch {trainer.epoch + 1}): saved "
+                           f"{result.checkpoint}; run again with the same settings to resume")
+                    say(verbose, msg)
+                    raise TrainingInterrupted(msg, caught[0], trainer.step, result.checkpoint)
+            if n_images == 0:
+                raise ValueError("the dataset produced no batches "
+                                 "(is batch_size larger than the data with drop_remainder?)")
+            trainer.epoch += 1
+            seconds = time.perf_counter() - t0
+            images_total += n_images
+            log = {"epoch": trainer.epoch, "step": trainer.step, **{k: v / weights for k, v in sums.items()},
+                   "seconds": seconds, "images_per_s": n_images / seconds}
+            for key in keys:
+                result.history[key].append(log[key])
+            say(verbose, f"epoch {trainer.epoch}/{epochs}  step {trainer.step}  {trainer.progress(log)}  "
+                         f"{seconds:.1f}s  {log['images_per_s']:.0f} img/s")
+            for cb in callbacks:
+                cb(trainer, log)
+            over_budget = time_budget_s is not None and time.perf_counter() - start >= time_budget_s
+            last = trainer.epoch >= epochs or over_budget
+            if out_dir is not None and (last or (checkpoint_every and trainer.epoch % checkpoint_every == 0)):
+                save()
+            if over_budget and trainer.epoch < epochs:
+                result.stopped = "time_budget"
+                say(verbose, f"time budget of {time_budget_s:g}s reached after epoch {trainer.epoch}")
+                break
+        if out_dir is not None and saved_at != trainer.step:  # nothing trained, no checkpoint yet
             save()
-        if over_budget and trainer.epoch < epochs:
-            result.stopped = "time_budget"
-            say(verbose, f"time budget of {time_budget_s:g}s reached after epoch {trainer.epoch}")
-            break
-    if out_dir is not None and saved_epoch != trainer.epoch:  # nothing trained, no checkpoint yet
-        save()
     result.seconds = time.perf_counter() - start
     result.epochs_done, result.steps = trainer.epoch, trainer.step
     result.images_per_s = images_total / result.seconds if result.seconds > 0 and images_total else 0.0

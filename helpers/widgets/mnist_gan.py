@@ -23,7 +23,7 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..checks import in_range, integer_from, non_negative_int, positive_int
+from ..checks import in_range, integer_from, non_negative_int, positive_int, values_in
 from ..viz.images import tile
 from ..viz.plotting import smooth
 from ..viz.scenes import View
@@ -53,7 +53,7 @@ def _check_images(data) -> np.ndarray:
         x = x[..., 0]
     if x.ndim != 3 or x.shape[1:] != (28, 28) or len(x) < 2:
         raise ValueError(f"data must have shape (n, 28, 28) or (n, 28, 28, 1) with n >= 2, got {np.shape(data)}")
-    return x.astype(np.float32)
+    return values_in("data", x, -1.0, 1.0, " (use load_mnist(scale='-1-1'))").astype(np.float32)
 
 
 @dataclass
