@@ -621,3 +621,14 @@ def test_the_hand_written_jax_step_trains_both_players_or_names_the_backend_it_n
     assert all(not np.allclose(a, w.numpy()) for a, w in zip(g0, G.trainable_variables))
     assert all(not np.allclose(a, w.numpy()) for a, w in zip(d0, D.trainable_variables))
     assert int(g_opt.iterations.numpy()) == 2 and int(d_opt.iterations.numpy()) == 2
+
+
+@pytest.mark.parametrize("z, batch_size, words", [
+    (np.zeros((2, 8)), 0, "batch_size must be a positive integer, got 0"),
+    (np.zeros((2, 5)), 4, r"z must have shape \(n, 8\) with n >= 1 \(the generator's latent length\), got \(2, 5\)"),
+    (np.zeros((0, 8)), 4, r"z must have shape \(n, 8\)"),
+    (np.full((2, 8), np.nan), 4, "z must be finite, got 16 NaN or inf values"),
+])
+def test_generate_names_bad_latents_and_batch_sizes(trainer, z, batch_size, words):
+    with pytest.raises(ValueError, match=words):
+        training.generate(trainer.generator, z, batch_size=batch_size)

@@ -38,6 +38,12 @@ def sample(generator: keras.Model, n: int = GRID_SIZE, seed: int = 0, batch_size
 def generate(generator: keras.Model, z, batch_size: int = 1024) -> np.ndarray:
     """Run ``generator`` (inference mode) on the latent vectors ``z``; uint8 ``(len(z), 28, 28)``."""
     z = np.asarray(z, dtype=np.float32)
+    d = latent_dim_of(generator)
+    if z.ndim != 2 or z.shape[1] != d or len(z) < 1:
+        raise ValueError(f"z must have shape (n, {d}) with n >= 1 (the generator's latent length), got {z.shape}")
+    if not np.all(np.isfinite(z)):
+        raise ValueError(f"z must be finite, got {int(np.sum(~np.isfinite(z)))} NaN or inf values")
+    batch_size = positive_int("batch_size", batch_size)
     out = [keras.ops.convert_to_numpy(generator(z[i:i + batch_size], training=False))
            for i in range(0, len(z), batch_size)]
     return to_uint8(np.concatenate(out))
