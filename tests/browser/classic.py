@@ -17,13 +17,11 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from helpers.browser import (
     NOTEBOOKS,
     ROOT,
     WIDGET_MIME,
+    LabServer,
     free_port,
     notebooks_with_widgets,
     serve,
@@ -111,15 +110,8 @@ def truncate_after_widgets(path: Path) -> int:
     return dropped
 
 
-@dataclass
-class NotebookServer:
+class NotebookServer(LabServer):
     """A running classic Notebook server: where it is, its token, and the folder it serves."""
-
-    url: str
-    token: str
-    root: Path
-    process: subprocess.Popen
-    log: Path
 
     def notebook_url(self, name: str) -> str:
         """The address that opens notebook ``name`` in the classic interface."""
