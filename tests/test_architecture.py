@@ -72,7 +72,7 @@ def test_the_scan_finds_a_private_import(tmp_path):
     assert private_imports(package) == {("pkg.sub.b", "pkg.a", "_hidden"), ("pkg.sub.b", "pkg.a", "_also")}
 
 
-@pytest.mark.parametrize("layer", ["models", "training", "evaluation"])
+@pytest.mark.parametrize("layer", ["models", "training", "evaluation", "exercises"])
 def test_every_exported_name_lives_in_the_module_the_package_names(layer):
     package = importlib.import_module(f"helpers.{layer}")
     assert package.__all__, f"helpers.{layer} exports nothing"
