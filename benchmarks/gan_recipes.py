@@ -2,12 +2,18 @@
 
 Run from the repository root (the judge trains and caches itself on first use):
 
+    MNIST_PATH=../shared/data/mnist.npz python benchmarks/gan_recipes.py --recipes article ours --minutes 10
     MNIST_PATH=../shared/data/mnist.npz python benchmarks/gan_recipes.py --recipes article ours --epochs 50
 
-Each recipe trains from the same seed on the same data; with ``--time-budget MIN`` every run stops
-after the epoch that crosses the budget. After training, 10 000 samples are drawn (from the moving
-average of the generator where the recipe keeps one) and judged against the MNIST test set.
-Prints one line per recipe: epochs, seconds, images/s, FID, IS, coverage.
+``--minutes M`` compares recipes **by the clock**: every recipe trains for the same M minutes of wall-clock
+time, the recipes taking turns in slices of ``--slice`` seconds (so that they share whatever load the
+machine has), each through ``GANTrainer.run_step`` with its losses checked every 100 steps; compiling the
+step counts as training time. ``--epochs N`` compares them at equal epochs (each through ``GANTrainer.fit``;
+with ``--time-budget MIN`` a run stops after the epoch that crosses the budget). Either way each recipe starts
+from the same seed on the same data, and after training 10 000 samples are drawn (from the moving average of
+the generator where the recipe keeps one) and judged against the MNIST test set, beside the judge's figure for
+10 000 real training images. Prints one line per recipe: epochs, seconds, images/s, FID, IS, coverage, and
+(when the ``article`` recipe ran) the ratio of each FID to the article recipe's in the same run.
 
 Recipes (``--recipes``):
 
@@ -21,6 +27,7 @@ Recipes (``--recipes``):
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import time
 
@@ -29,11 +36,13 @@ from helpers.config import import_tensorflow
 import_tensorflow()  # before Keras, without TensorFlow's CUDA start-up lines
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 
-from helpers.data import load_mnist  # noqa: E402
+from helpers.data import load_mnist, make_dataset  # noqa: E402
 from helpers.evaluation.judge import load_judge  # noqa: E402
 from helpers.maths import schedules  # noqa: E402
-from helpers.training.gan import train_gan  # noqa: E402
+from helpers.models.gan import build_gan  # noqa: E402
+from helpers.training.gan import GANTrainer, train_gan  # noqa: E402
 from helpers.training.sampling import sample  # noqa: E402
 
 RECIPES = {
@@ -52,39 +61,132 @@ def rate(recipe: dict, steps_per_epoch: int):
     return schedules.ExponentialDecay(recipe["lr"], steps_per_epoch, recipe["decay"], staircase=True).to_keras()
 
 
-def main() -> None:
-    """Train each recipe and print its judge figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipes", nargs="+", choices=sorted(RECIPES), default=["article", "ours"])
-    parser.add_argument("--epochs", type=int, default=50, help="epochs per recipe (default 50)")
-    parser.add_argument("--time-budget", type=float, default=None,
-                        help="minutes per recipe (stop after the epoch that crosses it)")
-    parser.add_argument("--subset", type=int, default=None, help="training images (default all 60000)")
-    parser.add_argument("--n", type=int, default=10_000, help="samples judged (default 10000)")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+class ByTheClock:
+    """One recipe trained in slices of wall-clock time: its own trainer, batches and clock."""
 
-    judge = load_judge()
-    (x, _), _ = load_mnist(scale="-1-1", subset=args.subset)
-    rows = []
-    for name in args.recipes:
+    def __init__(self, name: str, x: np.ndarray, seed: int):
+        self.name, self.recipe, self.x, self.seed = name, RECIPES[name], x, seed
+        r = self.recipe
+        keras.utils.set_random_seed(seed)
+        lr = rate(r, math.ceil(len(x) / r["batch_size"]))
+        self.trainer = GANTrainer(*build_gan(r["arch"], 100), g_learning_rate=lr, d_learning_rate=lr,
+                                  beta_1=r["beta_1"], ema=r["ema"], seed=seed)
+        self.batches = self._batches()
+        self.seconds = 0.0
+        self.images = 0
+        self.diverged: str | None = None
+
+    def _batches(self):
+        for epoch in itertools.count():  # each pass shuffled from its own seed, as GANTrainer.fit does
+            yield from make_dataset(self.x, batch_size=self.recipe["batch_size"], seed=self.seed + 7919 * epoch,
+                                    drop_remainder=False)
+
+    def train_until(self, seconds: float) -> None:
+        """Train until this recipe's clock reads ``seconds`` (the step that crosses it finishes)."""
+        pending = []
+        start, before = time.perf_counter(), self.seconds
+        while self.diverged is None and before + time.perf_counter() - start < seconds:
+            batch = next(self.batches)
+            out = self.trainer.run_step(batch)
+            self.images += int(batch.shape[0])
+            pending.append(out["d_loss"] + out["g_loss"])
+            if len(pending) >= 100:
+                self._check(pending)
+        self._check(pending)
+        self.seconds = before + time.perf_counter() - start
+
+    def _check(self, pending: list) -> None:
+        if pending and not np.all(np.isfinite(keras.ops.convert_to_numpy(keras.ops.stack(pending)))):
+            self.diverged = f"diverged by step {self.trainer.step}"
+        pending.clear()
+
+
+def by_the_clock(names: list[str], x: np.ndarray, minutes: float, slice_s: float, seed: int) -> list[tuple]:
+    """Train every recipe for ``minutes`` of its own wall-clock time, taking turns; (name, recipe, epochs,
+    seconds, images/s, trainer or None if it diverged) for each."""
+    runs = [ByTheClock(name, x, seed) for name in names]
+    budget = minutes * 60
+    for turn in itertools.count(1):
+        waiting = [r for r in runs if r.seconds < budget and r.diverged is None]
+        if not waiting:
+            break
+        for run in waiting:
+            run.train_until(min(budget, turn * slice_s))
+        print(f"  turn {turn}: " + ", ".join(f"{r.name} {r.seconds / 60:.1f} min {r.images / len(x):.1f} epochs"
+                                             for r in runs), flush=True)
+    return [(r.name, r.recipe, r.images / len(x), r.seconds, r.images / r.seconds,
+             None if r.diverged else r.trainer, r.diverged) for r in runs]
+
+
+def by_epochs(names: list[str], x: np.ndarray, epochs: int, time_budget: float | None, seed: int) -> list[tuple]:
+    """Train every recipe for ``epochs`` epochs (or until the epoch that crosses ``time_budget`` minutes)."""
+    done = []
+    for name in names:
         r = RECIPES[name]
         steps = math.ceil(len(x) / r["batch_size"])
         keras.backend.clear_session()
         lr = rate(r, steps)
         trainer, result = train_gan(
-            r["arch"], x, args.epochs, seed=args.seed, batch_size=r["batch_size"], verbose=False,
-            time_budget_s=None if args.time_budget is None else args.time_budget * 60,
+            r["arch"], x, epochs, seed=seed, batch_size=r["batch_size"], verbose=False,
+            time_budget_s=None if time_budget is None else time_budget * 60,
             trainer_kwargs=dict(g_learning_rate=lr, d_learning_rate=lr, beta_1=r["beta_1"], ema=r["ema"]),
         )
+        done.append((name, r, result.epochs_done, result.seconds, result.images_per_s, trainer, None))
+    return done
+
+
+def main() -> None:
+    """Train each recipe and print its judge figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipes", nargs="+", choices=sorted(RECIPES), default=["article", "ours"])
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument("--minutes", type=float, default=None,
+                      help="train every recipe for this many minutes of wall-clock time, taking turns")
+    when.add_argument("--epochs", type=int, default=None, help="epochs per recipe (default 50 without --minutes)")
+    parser.add_argument("--slice", type=float, default=30.0, help="seconds per turn with --minutes (default 30)")
+    parser.add_argument("--time-budget", type=float, default=None,
+                        help="with --epochs: minutes per recipe (stop after the epoch that crosses it)")
+    parser.add_argument("--subset", type=int, default=None, help="training images (default all 60000)")
+    parser.add_argument("--n", type=int, default=10_000, help="samples judged (default 10000)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if args.minutes is not None and not args.minutes > 0:
+        parser.error(f"--minutes must be > 0, got {args.minutes:g}")
+    if args.minutes is not None and args.time_budget is not None:
+        parser.error("--time-budget goes with --epochs; --minutes already sets the time")
+    if not args.slice > 0:
+        parser.error(f"--slice must be > 0 seconds, got {args.slice:g}")
+
+    judge = load_judge()
+    (x, _), _ = load_mnist(scale="-1-1", subset=args.subset)
+    if args.minutes is not None:
+        print(f"by the clock: {args.minutes:g} min per recipe, turns of {args.slice:g} s", flush=True)
+        runs = by_the_clock(args.recipes, x, args.minutes, args.slice, args.seed)
+    else:
+        runs = by_epochs(args.recipes, x, args.epochs or 50, args.time_budget, args.seed)
+    real = judge.evaluate(x[:args.n] if len(x) >= args.n else x)
+    fids = {}
+    rows = []
+    for name, r, epochs, seconds, speed, trainer, diverged in runs:
+        if trainer is None:
+            rows.append((name, r, epochs, seconds, speed, None, diverged))
+            continue
         t0 = time.perf_counter()
         report = judge.evaluate(sample(trainer.sampler, args.n, seed=args.seed + 1))
-        row = (f"{name:14s} {r['arch']:6s} {result.epochs_done:6d} {result.seconds:8.0f} {result.images_per_s:9.0f} "
-               f"{report.fid:8.2f} {report.inception_score:6.2f} {report.coverage:6.2f}")
-        rows.append(row)
-        print(row, f"(judged in {time.perf_counter() - t0:.0f} s)", flush=True)
-    print(f"\nrecipe         arch   epochs  seconds  images/s      FID     IS  cover   (judge {judge.config.key()})")
-    print("\n".join(rows))
+        fids[name] = report.fid
+        rows.append((name, r, epochs, seconds, speed, report, None))
+        print(f"{name}: judged in {time.perf_counter() - t0:.0f} s", flush=True)
+    print(f"\nrecipe         arch    epochs  seconds  images/s      FID     IS  cover  FID/article"
+          f"   (judge {judge.config.key()}, {args.n} samples)")
+    for name, r, epochs, seconds, speed, report, diverged in rows:
+        head = f"{name:14s} {r['arch']:6s} {epochs:7.1f} {seconds:8.0f} {speed:9.0f}"
+        if report is None:
+            print(f"{head}   {diverged}")
+            continue
+        ratio = f"{report.fid / fids['article']:11.2f}" if "article" in fids else f"{'-':>11s}"
+        print(f"{head} {report.fid:8.2f} {report.inception_score:6.2f} {report.coverage:6.2f} {ratio}")
+    print(f"{'real images':14s} {'':6s} {'':7s} {'':8s} {'':9s} {real.fid:8.2f} {real.inception_score:6.2f} "
+          f"{real.coverage:6.2f}   ({min(len(x), args.n)} MNIST training images against the test set)")
 
 
 if __name__ == "__main__":

@@ -198,7 +198,7 @@ def test_divergence_raises_with_the_step(monkeypatch):
         self.step += 1
         return {"loss": math.nan, "reconstruction": math.nan, "kl": 0.0}
 
-    monkeypatch.setattr(training.AutoencoderTrainer, "train_step", nan_step)
+    monkeypatch.setattr(training.AutoencoderTrainer, "run_step", nan_step)
     with pytest.raises(DivergenceError, match="non-finite loss at step 1 \\(epoch 1\\)") as info:
         trainer.fit(digits(), 2, batch_size=32, verbose=False)
     assert info.value.step == 1 and info.value.checkpoint is None
@@ -206,7 +206,7 @@ def test_divergence_raises_with_the_step(monkeypatch):
 
 def test_broken_weights_are_not_saved(tmp_path, monkeypatch):
     trainer = training.AutoencoderTrainer(*tiny())
-    real_step = training.AutoencoderTrainer.train_step
+    real_step = training.AutoencoderTrainer.run_step
 
     def breaking_step(self, x):
         out = real_step(self, x)
@@ -215,7 +215,7 @@ def test_broken_weights_are_not_saved(tmp_path, monkeypatch):
             w.assign(keras.ops.full(w.shape, float("nan")))
         return out
 
-    monkeypatch.setattr(training.AutoencoderTrainer, "train_step", breaking_step)
+    monkeypatch.setattr(training.AutoencoderTrainer, "run_step", breaking_step)
     with pytest.raises(DivergenceError, match=r"non-finite weights after step \d+ \(epoch 1\): .*not saved") as info:
         trainer.fit(digits(), 1, batch_size=32, out_dir=tmp_path, verbose=False)
     assert info.value.checkpoint is None and not list(tmp_path.glob("ckpt-*"))

@@ -109,7 +109,7 @@ def test_divergence_names_the_step_and_last_good_checkpoint(run_copy, monkeypatc
         self.step += 1
         return {"d_loss": math.nan, "g_loss": math.nan}
 
-    monkeypatch.setattr(GANTrainer, "train_step", nan_step)
+    monkeypatch.setattr(GANTrainer, "run_step", nan_step)
     code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "3", "--out", run_copy])
     assert code == 1 and "Traceback" not in err
     last = err.strip().splitlines()[-1]

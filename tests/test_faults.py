@@ -115,7 +115,7 @@ def test_a_signal_saves_a_checkpoint_at_the_next_step_and_says_where(tmp_path, s
 def test_interrupted_in_process_names_the_checkpoint(tmp_path, monkeypatch):
     trainer = small_trainer()
     calls = {"n": 0}
-    real_step = GANTrainer.train_step
+    real_step = GANTrainer.run_step
 
     def step_then_interrupt(self, batch, *args, **kwargs):
         calls["n"] += 1
@@ -123,7 +123,7 @@ def test_interrupted_in_process_names_the_checkpoint(tmp_path, monkeypatch):
             os.kill(os.getpid(), signal.SIGINT)             # Ctrl-C in the middle of epoch 2
         return real_step(self, batch, *args, **kwargs)
 
-    monkeypatch.setattr(GANTrainer, "train_step", step_then_interrupt)
+    monkeypatch.setattr(GANTrainer, "run_step", step_then_interrupt)
     with pytest.raises(TrainingInterrupted, match=r"SIGINT at step 3 .*ckpt-00001") as info:
         fit(trainer, tmp_path, 50)
     assert info.value.checkpoint == tmp_path / "ckpt-00001" and read_state(info.value.checkpoint)["step"] == 3
@@ -266,7 +266,7 @@ def test_the_lock_cannot_be_taken_twice_by_one_process(tmp_path):
 def test_weights_broken_on_an_epochs_last_step_leave_the_last_good_checkpoint_finite(tmp_path, monkeypatch):
     trainer = small_trainer()
     fit(trainer, tmp_path, 1)
-    real_step = GANTrainer.train_step
+    real_step = GANTrainer.run_step
 
     def breaking(self, batch, *args, **kwargs):
         out = real_step(self, batch, *args, **kwargs)
@@ -274,7 +274,7 @@ def test_weights_broken_on_an_epochs_last_step_leave_the_last_good_checkpoint_fi
             self.discriminator.layers[-1].kernel.assign(np.full(self.discriminator.layers[-1].kernel.shape, np.nan))
         return out
 
-    monkeypatch.setattr(GANTrainer, "train_step", breaking)
+    monkeypatch.setattr(GANTrainer, "run_step", breaking)
     with pytest.raises(DivergenceError, match=r"non-finite weights .* last good checkpoint: .*ckpt-00001"):
         fit(trainer, tmp_path, 2)
     last = latest_checkpoint(tmp_path)
@@ -307,7 +307,7 @@ def test_a_learning_rate_given_on_resume_takes_effect_and_is_reported(tmp_path, 
 ])
 def test_a_bad_out_dir_is_refused_before_any_training(tmp_path, monkeypatch, make, words):
     (tmp_path / "file.txt").write_text("x")
-    monkeypatch.setattr(GANTrainer, "train_step", lambda *a, **k: pytest.fail("trained before checking out_dir"))
+    monkeypatch.setattr(GANTrainer, "run_step", lambda *a, **k: pytest.fail("trained before checking out_dir"))
     with pytest.raises(ValueError, match=words):
         small_trainer().fit(images(), 1, batch_size=32, out_dir=make(tmp_path), verbose=False)
 

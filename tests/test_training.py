@@ -421,7 +421,7 @@ def test_weights_broken_by_an_epochs_last_update_are_never_saved(tmp_path, monke
     tr = GANTrainer(g, d, seed=0)
     tr.fit(images(), 1, batch_size=BATCH, out_dir=tmp_path, verbose=False)
     good = training.latest_checkpoint(tmp_path)
-    real_step = GANTrainer.train_step
+    real_step = GANTrainer.run_step
 
     def breaking_step(self, real, update_generator=True):
         out = real_step(self, real, update_generator)
@@ -430,7 +430,7 @@ def test_weights_broken_by_an_epochs_last_update_are_never_saved(tmp_path, monke
             w.assign(keras.ops.full(w.shape, float("nan")))
         return out
 
-    monkeypatch.setattr(GANTrainer, "train_step", breaking_step)
+    monkeypatch.setattr(GANTrainer, "run_step", breaking_step)
     with pytest.raises(DivergenceError, match=rf"non-finite weights after step {2 * STEPS_PER_EPOCH} \(epoch 2\): "
                        r".*not saved.*last good checkpoint: .*ckpt-00001") as info:
         tr.fit(images(), 3, batch_size=BATCH, out_dir=tmp_path, checkpoint_every=1, verbose=False)
@@ -452,7 +452,51 @@ def test_huge_learning_rate_triggers_the_guard(trainer):
     trainer.g_optimizer.learning_rate.assign(1e30)
     with pytest.raises(DivergenceError, match=r"non-finite loss at step \d+") as info:
         trainer.fit(images(), 20, batch_size=BATCH, verbose=False)
-    assert info.value.step == trainer.step and info.value.checkpoint is None
+    assert info.value.step <= trainer.step and info.value.checkpoint is None  # losses are read in blocks
+
+
+def test_losses_are_read_in_blocks_and_a_non_finite_one_names_its_own_step(tmp_path, monkeypatch):
+    from helpers.training import loop
+
+    g, d = small_gan()
+    tr = GANTrainer(g, d, seed=0)
+    real_step = GANTrainer.run_step
+    seen = []
+
+    def step_6_diverges(self, real, update_generator=True):
+        out = real_step(self, real, update_generator)
+        seen.append(self.step)
+        return {**out, "d_loss": math.nan} if self.step == 6 else out
+
+    monkeypatch.setattr(loop, "READ_EVERY", 4)
+    monkeypatch.setattr(GANTrainer, "run_step", step_6_diverges)
+    with pytest.raises(DivergenceError, match=r"non-finite loss at step 6 \(epoch 1\): d_loss=nan") as info:
+        tr.fit(images(), 1, batch_size=8, out_dir=tmp_path, verbose=False)
+    assert info.value.step == 6 and seen[-1] == 8  # read after steps 4 and 8: step 6 named, nothing saved
+    assert training.list_checkpoints(tmp_path) == []
+
+
+def test_an_epochs_losses_read_in_blocks_are_the_mean_of_its_steps(monkeypatch):
+    from helpers.training import loop
+
+    g, d = small_gan()
+    tr = GANTrainer(g, d, seed=0)
+    real_step = GANTrainer.run_step
+    per_step = []
+
+    def recorded(self, real, update_generator=True):
+        out = real_step(self, real, update_generator)
+        per_step.append((int(real.shape[0]), {k: float(v) for k, v in out.items()}))
+        assert not isinstance(out["d_loss"], float)  # backend scalars: nothing copied to the host yet
+        return out
+
+    monkeypatch.setattr(loop, "READ_EVERY", 3)
+    monkeypatch.setattr(GANTrainer, "run_step", recorded)
+    result = tr.fit(images(), 1, batch_size=24, verbose=False)  # 5 steps: read after 3, then at the epoch's end
+    assert len(per_step) == 5 and not GANTrainer.MEAN_OVER_IMAGES  # a GAN's epoch figure: the mean over steps
+    for key in ("d_loss", "g_loss"):
+        want = sum(losses[key] for _, losses in per_step) / len(per_step)
+        assert result.history[key][0] == pytest.approx(want, rel=1e-6)
 
 
 def test_train_gan_builds_and_trains(tmp_path, monkeypatch):

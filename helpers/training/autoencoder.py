@@ -194,6 +194,10 @@ class AutoencoderTrainer:
 
     def train_step(self, x) -> dict[str, float]:
         """One Adam step on a batch of images in ``[0, 1]``; returns loss, reconstruction and kl (floats)."""
+        return {k: float(v) for k, v in self.run_step(x).items()}
+
+    def run_step(self, x) -> dict:
+        """:meth:`train_step` with the losses left as backend scalars (not copied to the host)."""
         if self._compiled is None:
             self._build_optimizer()  # its slots exist before the step is compiled (JAX traces a pure function)
             self._compiled = engine.compile_stateful(self._step, IMAGE_SHAPE, self._state_variables())
@@ -201,7 +205,7 @@ class AutoencoderTrainer:
         engine.check_split(int(x.shape[0]), engine.batch_splits(self.strategy))
         out = self._compiled(x)
         self.step += 1
-        return {k: float(v) for k, v in out.items()}
+        return dict(out)
 
     def _build_optimizer(self) -> None:
         if not self.optimizer.built:  # under a strategy, its slots are mirrored like the weights

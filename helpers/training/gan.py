@@ -208,7 +208,13 @@ class GANTrainer:
         return self.ema_generator if self.ema_generator is not None else self.generator
 
     def train_step(self, real, update_generator: bool = True) -> dict[str, float]:
-        """One update of both players (``update``: simultaneous or alternating), or of D alone; the losses."""
+        """One update of both players (``update``: simultaneous or alternating), or of D alone; the losses as
+        Python floats (:meth:`run_step` leaves them where they were computed)."""
+        return {k: float(v) for k, v in self.run_step(real, update_generator).items()}
+
+    def run_step(self, real, update_generator: bool = True) -> dict:
+        """:meth:`train_step` without copying the losses to the host: they stay backend scalars, so that the
+        device is not waited for after every step (:func:`helpers.training.loop.fit` reads them in blocks)."""
         if self.update not in UPDATES:
             raise ValueError(f"update must be one of {', '.join(UPDATES)}, got {self.update!r}")
         key = (bool(update_generator), self.update)  # each variant is traced once, on first use
@@ -219,7 +225,7 @@ class GANTrainer:
         engine.check_split(int(real.shape[0]), engine.batch_splits(self.strategy))
         out = self._compiled[key](real)
         self.step += 1
-        return {k: float(v) for k, v in out.items()}
+        return dict(out)
 
     def _state_variables(self) -> list:
         """Every variable a training step reads or assigns: both models (BatchNorm statistics and seed states

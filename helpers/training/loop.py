@@ -2,7 +2,9 @@
 
 A trainer (:class:`helpers.training.gan.GANTrainer`, :class:`helpers.training.autoencoder.AutoencoderTrainer`)
 owns its step and its checkpoint files; :func:`fit` owns everything around them. What it needs of
-a trainer: ``epoch`` and ``step`` counters, ``train_step(batch) -> dict`` of float losses,
+a trainer: ``epoch`` and ``step`` counters, ``run_step(batch) -> dict`` of losses (backend scalars, read
+in blocks of :data:`READ_EVERY` steps and at every epoch's end, so the host does not wait for the device
+after every step),
 ``save_checkpoint(out_dir)``, ``restore(checkpoint)``, ``models`` (the models whose weights are
 checked before every save), and three class attributes and methods that say how its losses read:
 ``LOSS_KEYS`` (the losses kept in the history), ``MEAN_OVER_IMAGES`` (an epoch's figure is the mean
@@ -13,7 +15,6 @@ progress line).
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import signal
 import sys
@@ -29,6 +30,9 @@ from helpers._keras import keras  # quietly: no TensorFlow start-up lines
 from helpers.checks import positive_int
 from helpers.training.checkpoints import clean_leftovers, prune, scan
 from helpers.training.runlock import RunLock
+
+#: the losses are copied to the host (and checked) every this many steps, at every epoch's end and before a save
+READ_EVERY = 100
 
 
 class DivergenceError(RuntimeError):
@@ -119,6 +123,45 @@ def refuse_non_finite_weights(models, step: int, epoch: int, checkpoint: Path | 
                        f"not saved, training stopped, last good checkpoint: {checkpoint or 'none'}")
                 say(verbose, msg)
                 raise DivergenceError(msg, step, epoch, {}, checkpoint)
+
+
+class EpochLosses:
+    """An epoch's losses: each step's are kept as backend scalars and copied to the host in blocks (one array per
+    loss), then checked and added up, weighted by images or by steps (a trainer's ``MEAN_OVER_IMAGES``)."""
+
+    def __init__(self, keys):
+        self.keys = tuple(keys)
+        self.sums = dict.fromkeys(self.keys, 0.0)
+        self.weight = 0.0
+        self._pending: list[tuple[dict, float]] = []
+
+    @property
+    def unread(self) -> int:
+        return len(self._pending)
+
+    def add(self, losses: dict, weight: float) -> None:
+        self._pending.append((losses, weight))
+
+    def read(self, last_step: int) -> tuple[int, dict[str, float]] | None:
+        """Copy the unread losses (of the steps up to ``last_step``) to the host and add them up; the first
+        step with a non-finite loss and its losses, or None when all are finite."""
+        if not self._pending:
+            return None
+        values = {k: np.asarray(keras.ops.convert_to_numpy(keras.ops.stack([p[0][k] for p in self._pending])),
+                                dtype=np.float64) for k in self.keys}
+        finite = np.logical_and.reduce([np.isfinite(v) for v in values.values()])
+        if not finite.all():
+            bad = int(np.argmin(finite))
+            return last_step - len(self._pending) + 1 + bad, {k: float(v[bad]) for k, v in values.items()}
+        w = np.array([p[1] for p in self._pending], dtype=np.float64)
+        for k in self.keys:
+            self.sums[k] += float(w @ values[k])
+        self.weight += float(w.sum())
+        self._pending.clear()
+        return None
+
+    def means(self) -> dict[str, float]:
+        return {k: v / self.weight for k, v in self.sums.items()}
 
 
 def check_time_budget(time_budget_s) -> float | None:
@@ -243,32 +286,36 @@ def _fit(trainer, dataset, epochs, out_dir, checkpoint_every, keep_last, resume,
         saved_at = trainer.step
         prune(out_dir, keep_last)
 
+    def read(losses: EpochLosses) -> None:
+        """Copy the unread losses to the host; a non-finite one stops training, naming its step."""
+        bad = losses.read(trainer.step)
+        if bad is not None:
+            step, values = bad
+            result.stopped = "diverged"
+            shown = ", ".join(f"{k}={v}" for k, v in values.items())
+            msg = (f"non-finite loss at step {step} (epoch {trainer.epoch + 1}): {shown}; "
+                   f"training stopped, last good checkpoint: {result.checkpoint or 'none'}")
+            say(verbose, msg)
+            raise DivergenceError(msg, step, trainer.epoch + 1, values, result.checkpoint)
+
     start = time.perf_counter()
     images_total = 0
     saved_at = trainer.step if result.checkpoint is not None else None
     with _signals_caught(out_dir is not None) as caught:
         while trainer.epoch < epochs:
             t0 = time.perf_counter()
-            sums = dict.fromkeys(trainer.LOSS_KEYS, 0.0)
-            weights = n_images = 0
+            losses = EpochLosses(trainer.LOSS_KEYS)
+            n_images = 0
             for batch in batches:
                 if isinstance(batch, (tuple, list)):
                     batch = batch[0]
-                losses = trainer.train_step(batch)
-                if not all(math.isfinite(v) for v in losses.values()):
-                    result.stopped = "diverged"
-                    values = ", ".join(f"{k}={v}" for k, v in losses.items())
-                    msg = (f"non-finite loss at step {trainer.step} (epoch {trainer.epoch + 1}): {values}; "
-                           f"training stopped, last good checkpoint: {result.checkpoint or 'none'}")
-                    say(verbose, msg)
-                    raise DivergenceError(msg, trainer.step, trainer.epoch + 1, losses, result.checkpoint)
                 n = int(batch.shape[0])
-                weight = n if trainer.MEAN_OVER_IMAGES else 1
-                for k in sums:
-                    sums[k] += weight * losses[k]
-                weights += weight
+                losses.add(trainer.run_step(batch), n if trainer.MEAN_OVER_IMAGES else 1)
                 n_images += n
+                if losses.unread >= READ_EVERY:
+                    read(losses)
                 if caught:
+                    read(losses)  # a step that diverged is reported, not saved
                     result.stopped = "interrupted"
                     if saved_at != trainer.step:
                         save()  # at this step boundary: the epoch in progress is resumed from its start
@@ -276,13 +323,14 @@ def _fit(trainer, dataset, epochs, out_dir, checkpoint_every, keep_last, resume,
                            f"{result.checkpoint}; run again with the same settings to resume")
                     say(verbose, msg)
                     raise TrainingInterrupted(msg, caught[0], trainer.step, result.checkpoint)
+            read(losses)
             if n_images == 0:
                 raise ValueError("the dataset produced no batches "
                                  "(is batch_size larger than the data with drop_remainder?)")
             trainer.epoch += 1
             seconds = time.perf_counter() - t0
             images_total += n_images
-            log = {"epoch": trainer.epoch, "step": trainer.step, **{k: v / weights for k, v in sums.items()},
+            log = {"epoch": trainer.epoch, "step": trainer.step, **losses.means(),
                    "seconds": seconds, "images_per_s": n_images / seconds}
             for key in keys:
                 result.history[key].append(log[key])
