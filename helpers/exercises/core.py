@@ -16,27 +16,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 #: the notebook modules that register exercises, imported on first use
-MODULES = ("gradient_descent",)
+MODULES = ("gradient_descent", "gradient_ascent", "subgradients", "optimizers", "mnist_gan", "gan_dynamics", "dcgan",
+           "reconstruction", "inversion")
 
 
 @dataclass(frozen=True)
 class Feedback:
-    """What a check says: ``status`` is "not attempted", "correct" or "not yet"; ``message`` says why."""
+    """What a check says: ``status`` is "not attempted", "correct", "not yet" or (an explanation, which only a
+    reader can judge) "written"; ``message`` says why."""
 
     exercise: str
     status: str
     message: str
+    #: the name of the typical mistake the check recognised (a key of the exercise's ``mistakes``), if any
+    mistake: str | None = None
 
     @property
     def correct(self) -> bool:
         return self.status == "correct"
 
     def __str__(self) -> str:
-        mark = {"correct": "✔", "not yet": "✘", "not attempted": "…"}[self.status]
+        mark = {"correct": "✔", "not yet": "✘", "not attempted": "…", "written": "✎"}[self.status]
         return f"{mark} {self.exercise}: {self.message}"
 
     def _repr_html_(self) -> str:
-        colour = {"correct": "#1a7f37", "not yet": "#b00", "not attempted": "#666"}[self.status]
+        colour = {"correct": "#1a7f37", "not yet": "#b00", "not attempted": "#666", "written": "#0550ae"}[self.status]
         return f"<span style='color:{colour}'>{self!s}</span>"
 
     def __repr__(self) -> str:
@@ -44,14 +48,28 @@ class Feedback:
 
 
 class Wrong(Exception):
-    """Raised by a checker: the answer is wrong, and the message says how (the most specific hint it has)."""
+    """Raised by a checker: the answer is wrong, and the message says how (the most specific hint it has).
+
+    ``mistake`` names the typical mistake recognised (a key of the exercise's ``mistakes``); a guiding answer
+    to an unrecognised wrong answer has none.
+    """
+
+    def __init__(self, message: str, mistake: str | None = None):
+        super().__init__(message)
+        self.mistake = mistake
 
 
 @dataclass
 class Exercise:
     """One exercise: ``checker(answer)`` returns what it verified or raises :class:`Wrong`; ``solution`` is
     the model answer (a value or a function) and ``mistakes`` maps each typical mistake's name to a wrong
-    answer the checker must recognise (the tests inject each one)."""
+    answer the checker must recognise (the tests inject each one).
+
+    An ``"explain"`` exercise is answered in words: ``solution`` is the model answer, ``checker`` is None and
+    ``key_points`` lists what a full answer says, each as ``(point, words)``: the check names the points whose
+    words (any of them, case-insensitive) the learner's text does not contain yet, then points to the model
+    answer. Only a reader can judge an explanation, so it is never marked correct.
+    """
 
     id: str
     kind: str
@@ -61,10 +79,17 @@ class Exercise:
     mistakes: dict = field(default_factory=dict)
     #: how the solution is found (shown by :func:`solution` before a value)
     worked: str = ""
+    #: an explanation's key points: ``(point, (word, ...))``
+    key_points: tuple = ()
+
+    @property
+    def automatic(self) -> bool:
+        """Checked by the package (a number, a function, a choice), not by a reader (an explanation)."""
+        return self.kind != "explain"
 
 
 EXERCISES: dict[str, Exercise] = {}
-_KINDS = ("number", "function", "choice")
+_KINDS = ("number", "function", "choice", "explain")
 
 
 def register(exercise: Exercise) -> Exercise:
@@ -75,6 +100,10 @@ def register(exercise: Exercise) -> Exercise:
         raise ValueError(f"exercise kind must be one of {', '.join(_KINDS)}, got {exercise.kind!r}")
     if len(exercise.hints) < 2:
         raise ValueError(f"exercise {exercise.id!r} needs at least two graded hints")
+    if exercise.automatic and len(exercise.mistakes) < 2:
+        raise ValueError(f"exercise {exercise.id!r} needs at least two typical mistakes it recognises")
+    if not exercise.automatic and not (isinstance(exercise.solution, str) and exercise.key_points):
+        raise ValueError(f"explanation {exercise.id!r} needs a model answer (a string) and key points")
     EXERCISES[exercise.id] = exercise
     return exercise
 
@@ -92,39 +121,78 @@ def get(exercise: str) -> Exercise:
     return EXERCISES[exercise]
 
 
+def _blank_function(): ...
+
+
+def is_blank(answer) -> bool:
+    """``...``, ``None``, empty text, or a function whose body does nothing yet (``...``, ``pass``)."""
+    if answer is ... or answer is None or (isinstance(answer, str) and not answer.strip()):
+        return True
+    code = getattr(answer, "__code__", None)
+    return code is not None and code.co_code == _blank_function.__code__.co_code and not code.co_names
+
+
+def _explained(ex: Exercise, text) -> Feedback:
+    if not isinstance(text, str):
+        return Feedback(ex.id, "not yet", f"write the explanation as text (a string), got {type(text).__name__}")
+    lowered = text.lower()
+    missing = [point for point, words in ex.key_points if not any(w.lower() in lowered for w in words)]
+    if missing:
+        said = f"points a full answer makes that yours does not mention yet: {'; '.join(missing)}"
+    else:
+        said = "it mentions each of the key points"
+    return Feedback(ex.id, "written", f"written down; {said}. Compare it with the model answer: "
+                                      f"solution({ex.id!r})")
+
+
 def check(exercise: str, answer) -> Feedback:
-    """Check ``answer`` to ``exercise``; a blank answer (``...`` or ``None``) is "not attempted yet"."""
+    """Check ``answer`` to ``exercise``; a blank answer (``...``, ``None``, a function whose body is ``...``)
+    is "not attempted yet"."""
     ex = get(exercise)
-    if answer is ... or answer is None:
+    if is_blank(answer):
         return Feedback(exercise, "not attempted", "not attempted yet: fill in the cell above, then run this one")
+    if not ex.automatic:
+        return _explained(ex, answer)
     if ex.kind == "function" and not callable(answer):
         return Feedback(exercise, "not yet", f"expected a function, got {type(answer).__name__}")
     try:
         verified = ex.checker(answer)
     except Wrong as why:
-        return Feedback(exercise, "not yet", str(why))
+        return Feedback(exercise, "not yet", str(why), mistake=why.mistake)
     except Exception as exc:  # the learner's function raised: say where, not a traceback
         return Feedback(exercise, "not yet", f"your answer raised {type(exc).__name__}: {exc}")
     return Feedback(exercise, "correct", f"correct: {verified}")
 
 
+class Text(str):
+    """A hint or a solution: shown as its lines in a notebook, not as a quoted string with ``\\n``."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))
+
+
 _hints_shown: dict[str, int] = {}
 
 
-def hint(exercise: str) -> str:
+def hint(exercise: str) -> Text:
     """The next hint of ``exercise`` (each call one level more specific, then the last one again)."""
     ex = get(exercise)
     level = min(_hints_shown.get(exercise, 0), len(ex.hints) - 1)
     _hints_shown[exercise] = level + 1
-    return f"hint {level + 1}/{len(ex.hints)} for {exercise}: {ex.hints[level]}"
+    return Text(f"hint {level + 1}/{len(ex.hints)} for {exercise}: {ex.hints[level]}")
 
 
-def solution(exercise: str) -> str:
+def solution(exercise: str) -> Text:
     """The model solution of ``exercise``: a function's source, or the value with how it is found."""
     ex = get(exercise)
     if callable(ex.solution):
-        return inspect.getsource(ex.solution)
-    return f"{ex.worked}\nanswer: {ex.solution!r}" if ex.worked else repr(ex.solution)
+        return Text(inspect.getsource(ex.solution))
+    if not ex.automatic:
+        return Text(f"model answer:\n{ex.solution}")
+    return Text(f"{ex.worked}\nanswer: {ex.solution!r}" if ex.worked else repr(ex.solution))
 
 
 def close(answer, expected: float, rel: float = 1e-6) -> bool:
