@@ -52,6 +52,34 @@ RECIPES = {
     "tutorial": dict(arch="dcgan", batch_size=256, lr=1e-4, beta_1=0.9, ema=None, decay=None),
     "dcgan": dict(arch="dcgan", batch_size=128, lr=2e-4, beta_1=0.5, ema=0.999, decay=None),
 }
+#: what a ``--custom`` recipe may set, and how each value is read
+CUSTOM_KEYS = {"arch": str, "batch_size": int, "lr": float, "lr_g": float, "lr_d": float, "beta_1": float,
+               "ema": float, "decay": float}
+
+
+def custom_recipe(text: str) -> tuple[str, dict]:
+    """``NAME:key=value,...`` (keys of :data:`CUSTOM_KEYS`; ``ema=0`` for none) on top of the article recipe."""
+    name, _, settings = text.partition(":")
+    if not name or not settings:
+        raise argparse.ArgumentTypeError(f"expected NAME:key=value,..., got {text!r}")
+    recipe = dict(RECIPES["article"])
+    for item in settings.split(","):
+        key, _, value = item.partition("=")
+        if key not in CUSTOM_KEYS:
+            raise argparse.ArgumentTypeError(f"unknown setting {key!r} in {text!r}; known: {', '.join(CUSTOM_KEYS)}")
+        try:
+            recipe[key] = CUSTOM_KEYS[key](value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{key}={value!r} in {text!r}: {exc}") from exc
+    if recipe["ema"] == 0:
+        recipe["ema"] = None
+    return name, recipe
+
+
+def rates(recipe: dict, steps_per_epoch: int):
+    """The generator's and the discriminator's learning rates (``lr_g``/``lr_d``, else ``lr``)."""
+    return (rate({**recipe, "lr": recipe.get("lr_g", recipe["lr"])}, steps_per_epoch),
+            rate({**recipe, "lr": recipe.get("lr_d", recipe["lr"])}, steps_per_epoch))
 
 
 def rate(recipe: dict, steps_per_epoch: int):
@@ -68,8 +96,8 @@ class ByTheClock:
         self.name, self.recipe, self.x, self.seed = name, RECIPES[name], x, seed
         r = self.recipe
         keras.utils.set_random_seed(seed)
-        lr = rate(r, math.ceil(len(x) / r["batch_size"]))
-        self.trainer = GANTrainer(*build_gan(r["arch"], 100), g_learning_rate=lr, d_learning_rate=lr,
+        lr_g, lr_d = rates(r, math.ceil(len(x) / r["batch_size"]))
+        self.trainer = GANTrainer(*build_gan(r["arch"], 100), g_learning_rate=lr_g, d_learning_rate=lr_d,
                                   beta_1=r["beta_1"], ema=r["ema"], seed=seed)
         self.batches = self._batches()
         self.seconds = 0.0
@@ -77,9 +105,10 @@ class ByTheClock:
         self.diverged: str | None = None
 
     def _batches(self):
-        for epoch in itertools.count():  # each pass shuffled from its own seed, as GANTrainer.fit does
-            yield from make_dataset(self.x, batch_size=self.recipe["batch_size"], seed=self.seed + 7919 * epoch,
-                                    drop_remainder=False)
+        """Endless batches: one pipeline, reshuffled every pass (a new pipeline per pass would hold on to a
+        cached copy of the data each time, until the machine swaps)."""
+        data = make_dataset(self.x, batch_size=self.recipe["batch_size"], seed=self.seed, drop_remainder=False)
+        return iter(data.repeat())
 
     def train_until(self, seconds: float) -> None:
         """Train until this recipe's clock reads ``seconds`` (the step that crosses it finishes)."""
@@ -125,11 +154,11 @@ def by_epochs(names: list[str], x: np.ndarray, epochs: int, time_budget: float |
         r = RECIPES[name]
         steps = math.ceil(len(x) / r["batch_size"])
         keras.backend.clear_session()
-        lr = rate(r, steps)
+        lr_g, lr_d = rates(r, steps)
         trainer, result = train_gan(
             r["arch"], x, epochs, seed=seed, batch_size=r["batch_size"], verbose=False,
             time_budget_s=None if time_budget is None else time_budget * 60,
-            trainer_kwargs=dict(g_learning_rate=lr, d_learning_rate=lr, beta_1=r["beta_1"], ema=r["ema"]),
+            trainer_kwargs=dict(g_learning_rate=lr_g, d_learning_rate=lr_d, beta_1=r["beta_1"], ema=r["ema"]),
         )
         done.append((name, r, result.epochs_done, result.seconds, result.images_per_s, trainer, None))
     return done
@@ -139,6 +168,9 @@ def main() -> None:
     """Train each recipe and print its judge figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", nargs="+", choices=sorted(RECIPES), default=["article", "ours"])
+    parser.add_argument("--custom", nargs="+", type=custom_recipe, default=[], metavar="NAME:key=value,...",
+                        help="more recipes: the article recipe with these settings changed, e.g. "
+                             "b256:batch_size=256,lr=4e-4,ema=0.999 (keys: " + ", ".join(CUSTOM_KEYS) + ")")
     when = parser.add_mutually_exclusive_group()
     when.add_argument("--minutes", type=float, default=None,
                       help="train every recipe for this many minutes of wall-clock time, taking turns")
@@ -157,13 +189,18 @@ def main() -> None:
     if not args.slice > 0:
         parser.error(f"--slice must be > 0 seconds, got {args.slice:g}")
 
+    for name, recipe in args.custom:
+        if name in RECIPES:
+            parser.error(f"--custom {name}: the name of a built-in recipe")
+        RECIPES[name] = recipe
+    names = [*args.recipes, *(name for name, _ in args.custom)]
     judge = load_judge()
     (x, _), _ = load_mnist(scale="-1-1", subset=args.subset)
     if args.minutes is not None:
         print(f"by the clock: {args.minutes:g} min per recipe, turns of {args.slice:g} s", flush=True)
-        runs = by_the_clock(args.recipes, x, args.minutes, args.slice, args.seed)
+        runs = by_the_clock(names, x, args.minutes, args.slice, args.seed)
     else:
-        runs = by_epochs(args.recipes, x, args.epochs or 50, args.time_budget, args.seed)
+        runs = by_epochs(names, x, args.epochs or 50, args.time_budget, args.seed)
     real = judge.evaluate(x[:args.n] if len(x) >= args.n else x)
     fids = {}
     rows = []

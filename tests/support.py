@@ -120,7 +120,11 @@ def run_cells(cells, cwd: Path, timeout: int = 120):
         made["metadata"] = dict(cell.get("metadata", {}))
         nb.cells.append(made)
     km = KernelManager(kernel_name="python3", kernel_spec_manager=ThisPython())
-    NotebookClient(nb, km=km, timeout=timeout, resources={"metadata": {"path": str(cwd)}}).execute()
+    try:
+        NotebookClient(nb, km=km, timeout=timeout, resources={"metadata": {"path": str(cwd)}}).execute()
+    finally:  # a client given its kernel manager leaves the kernel running
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     return nb
 
 
