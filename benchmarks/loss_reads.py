@@ -4,7 +4,7 @@
 
 ``helpers.training.loop.fit`` keeps each step's losses on the device and copies them to the host in blocks of
 ``loop.READ_EVERY`` steps (and at every epoch's end), where it checks them for NaN. This script trains the
-MLP GAN (batch 64, the command line's default) four ways on copies of the same seeded models: losses read
+MLP GAN (batch 128, the command line's default) four ways on copies of the same seeded models: losses read
 after every step (``READ_EVERY = 1``, what a per-step guard does) or every 100 steps, each with and without
 the generator's moving average (0.999, updated inside the compiled step). The variants take turns, one epoch of
 ``--subset`` images at a time, and the script prints each one's median images/s and its ratio to the first.
@@ -38,7 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed epochs per variant (default 5)")
     parser.add_argument("--subset", type=int, default=12_800, help="images per timed epoch (default 12800)")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args()
 
     (x, _), _ = load_mnist(scale="-1-1", subset=args.subset)

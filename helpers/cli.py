@@ -40,8 +40,11 @@ PROG = "python -m helpers"
 ARCHS = ("mlp", "dcgan")  # as helpers.models.gan.ARCHS (not imported: that would load Keras for --help)
 AE_ARCHS = ("conv", "dense", "article")  # as helpers.models.autoencoder.ARCHS
 AE_LOSSES = ("l2", "l1", "bce")  # as helpers.training.autoencoder.LOSSES
-#: images per step when --batch-size is not given: the MLP learns more per second from smaller batches
-DEFAULT_BATCH = {"mlp": 64, "dcgan": 128}
+#: images per step and Adam learning rates (both players) when --batch-size / --lr-g / --lr-d are not given: for the
+#: MLP the recipe that learned most in ten minutes on 2 CPU cores, compared by the clock (benchmarks/README.md,
+#: "By the clock"); a resumed run keeps the rates in its checkpoint unless --lr-g / --lr-d are given
+DEFAULT_BATCH = {"mlp": 128, "dcgan": 128}
+DEFAULT_LR = {"mlp": 8e-4, "dcgan": 2e-4}
 MNIST_TRAIN = 60_000
 MNIST_TEST = 10_000
 JUDGE_MINUTES = 2
@@ -180,8 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=batch_size, default=None,
                    help="images per step, at most --subset (default: "
                    + ", ".join(f"{a} {b}" for a, b in DEFAULT_BATCH.items()) + ", or --subset if smaller)")
-    t.add_argument("--lr-g", type=learning_rate, default=2e-4, help="generator Adam learning rate (default 2e-4)")
-    t.add_argument("--lr-d", type=learning_rate, default=2e-4, help="discriminator Adam learning rate (default 2e-4)")
+    rates = ", ".join(f"{a} {r:g}" for a, r in DEFAULT_LR.items())
+    t.add_argument("--lr-g", type=learning_rate, default=None,
+                   help=f"generator Adam learning rate (default: {rates}; on resume, the checkpoint's)")
+    t.add_argument("--lr-d", type=learning_rate, default=None,
+                   help=f"discriminator Adam learning rate (default: {rates}; on resume, the checkpoint's)")
     t.add_argument("--ema", type=ema_decay, default=0.999, metavar="DECAY",
                    help="moving average of the generator's weights, used for samples (default 0.999; 0: none)")
     t.add_argument("--time-budget", type=minutes, default=None, metavar="MINUTES",
@@ -407,6 +413,16 @@ def checkpoint_arch(checkpoint: Path) -> tuple[str, int]:
     return arch, _saved_latent(checkpoint, config.get("latent_dim", 100))
 
 
+def saved_rate(checkpoint: Path | None, key: str, default: float) -> float:
+    """The constant learning rate ``key`` a checkpoint was trained with; ``default`` without a checkpoint or one."""
+    if checkpoint is None:
+        return default
+    rate = saved_config(checkpoint).get(key)
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= FLOAT32_MAX:
+        return default
+    return float(rate)
+
+
 def checkpoint_ema(checkpoint: Path) -> float | None:
     """The generator-averaging decay a checkpoint was trained with (``None``: no average, or an older run)."""
     from helpers.training.gan import EMA_FILE
@@ -557,6 +573,8 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
             raise CLIError(f"{out} holds a {arch} run ({ckpt.name}), not {args.arch}; "
                            f"use --arch {arch} to resume it or another --out for a new run")
         # GANTrainer.fit restores it and says "resumed from <ckpt> (epoch, step)" on stderr.
+    args.lr_g, args.lr_d = (given if given is not None else saved_rate(ckpt, key, DEFAULT_LR[args.arch])
+                            for given, key in ((args.lr_g, "g_learning_rate"), (args.lr_d, "d_learning_rate")))
     keras.utils.set_random_seed(args.seed)
     g, d = build_gan(args.arch, latent)
     trainer = GANTrainer(g, d, g_learning_rate=args.lr_g, d_learning_rate=args.lr_d, ema=args.ema or None,

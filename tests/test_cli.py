@@ -534,8 +534,9 @@ def test_default_batch_is_capped_at_the_subset():
 def test_build_parser_defaults():
     args = cli.build_parser().parse_args(["train-gan", "--arch", "dcgan", "--epochs", "3", "--out", "r"])
     defaults = (args.batch_size, args.lr_g, args.lr_d, args.time_budget, args.subset, args.seed)
-    assert defaults == (None, 2e-4, 2e-4, None, None, 0)
-    assert args.ema == 0.999 and cli.DEFAULT_BATCH == {"mlp": 64, "dcgan": 128}
+    assert defaults == (None, None, None, None, None, 0)  # batch and rates: per architecture, or the checkpoint's
+    assert args.ema == 0.999 and cli.DEFAULT_BATCH == {"mlp": 128, "dcgan": 128}
+    assert cli.DEFAULT_LR == {"mlp": 8e-4, "dcgan": 2e-4}
     assert args.func is cli.cmd_train_gan and args.out == Path("r")
 
 
@@ -564,3 +565,14 @@ def test_cli_constants_match_the_modules():
 
     assert set(cli.ARCHS) == set(models.ARCHS)
     assert set(cli.AE_ARCHS) == set(models.autoencoder.ARCHS) and set(cli.AE_LOSSES) == set(training.LOSSES)
+
+
+def test_a_new_run_gets_its_architectures_rates_and_a_resumed_one_keeps_its_own(trained, run_copy):
+    _run, _out, err = trained
+    assert "lr_g 0.0008, lr_d 0.0008" in err  # the MLP's defaults
+    code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "2", "--lr-d", "5e-4", "--out", run_copy])
+    assert code == 0, err
+    assert "lr_g 0.0008, lr_d 0.0005" in err and "d_learning_rate: 0.0008 in the checkpoint, 0.0005 from now on" in err
+    code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "3", "--out", run_copy])
+    assert code == 0, err
+    assert "lr_g 0.0008, lr_d 0.0005" in err and "from now on" not in err  # the checkpoint's rates, unchanged
