@@ -116,6 +116,7 @@ def test_interrupted_in_process_names_the_checkpoint(tmp_path, monkeypatch):
     trainer = small_trainer()
     calls = {"n": 0}
     real_step = GANTrainer.run_step
+    before = signal.getsignal(signal.SIGINT)  # Python's default_int_handler, or SIG_IGN in a background job
 
     def step_then_interrupt(self, batch, *args, **kwargs):
         calls["n"] += 1
@@ -127,7 +128,7 @@ def test_interrupted_in_process_names_the_checkpoint(tmp_path, monkeypatch):
     with pytest.raises(TrainingInterrupted, match=r"SIGINT at step 3 .*ckpt-00001") as info:
         fit(trainer, tmp_path, 50)
     assert info.value.checkpoint == tmp_path / "ckpt-00001" and read_state(info.value.checkpoint)["step"] == 3
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # the notebook's Ctrl-C is back
+    assert signal.getsignal(signal.SIGINT) is before   # the notebook's Ctrl-C is back
 
 
 # --------------------------------------------------------------------------- damaged checkpoints
