@@ -60,7 +60,7 @@ RECIPES = {
 }
 #: what a ``--custom`` recipe may set, and how each value is read
 CUSTOM_KEYS = {"arch": str, "batch_size": int, "lr": float, "lr_g": float, "lr_d": float, "beta_1": float,
-               "ema": float, "decay": float}
+               "ema": float, "decay": float, "width": int}
 
 
 def custom_recipe(text: str) -> tuple[str, dict]:
@@ -103,7 +103,8 @@ class ByTheClock:
         r = self.recipe
         keras.utils.set_random_seed(seed)
         lr_g, lr_d = rates(r, math.ceil(len(x) / r["batch_size"]))
-        self.trainer = GANTrainer(*build_gan(r["arch"], 100), g_learning_rate=lr_g, d_learning_rate=lr_d,
+        models = build_gan(r["arch"], 100, r.get("width", 64))
+        self.trainer = GANTrainer(*models, g_learning_rate=lr_g, d_learning_rate=lr_d,
                                   beta_1=r["beta_1"], ema=r["ema"], seed=seed)
         self.batches = self._batches()
         self.seconds = 0.0

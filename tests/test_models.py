@@ -100,3 +100,16 @@ def test_small_sizes_are_parameters():
     d = models.build_mlp_discriminator(hidden=(32, 16))
     assert g.count_params() == 8 * 16 + 16 + 4 * 16 + 16 * 32 + 32 + 4 * 32 + 32 * 784 + 784
     assert d.count_params() == 784 * 32 + 32 + 32 * 16 + 16 + 16 + 1
+
+
+def test_dcgan_width_scales_every_channel_count():
+    # width 16: generator 100·3136 + 4·3136 + 25·64·32 + 4·32 + 25·32·16 + 4·16 + 25·16 = 390 736;
+    # discriminator 25·16+16 + 25·16·32+32 + 32·49+1 = 14 817
+    g, d = models.build_gan("dcgan", width=16)
+    assert g.count_params() == 390_736 and d.count_params() == 14_817
+    assert g.get_layer("deconv_2").filters == 16 and d.get_layer("conv_2").filters == 32
+    assert tuple(g.outputs[0].shape) == (None, 28, 28, 1) and tuple(d.outputs[0].shape) == (None, 1)
+    with pytest.raises(ValueError, match=r"width must be a positive integer, got 0"):
+        models.build_dcgan_generator(width=0)
+    with pytest.raises(ValueError, match=r"the MLP has fixed widths, got width=32"):
+        models.build_gan("mlp", width=32)

@@ -57,21 +57,25 @@ def build_mlp_discriminator(hidden: tuple[int, ...] = (256, 128)) -> keras.Model
 
 
 
-def build_dcgan_generator(latent_dim: int = 100) -> keras.Model:
-    """TensorFlow tutorial's DCGAN generator: Dense 7·7·256 → ConvT 128 (s1) → 64 (s2) → 1 (s2, tanh)."""
+def build_dcgan_generator(latent_dim: int = 100, width: int = 64) -> keras.Model:
+    """TensorFlow tutorial's DCGAN generator: Dense 7·7·256 → ConvT 128 (s1) → 64 (s2) → 1 (s2, tanh).
+
+    ``width`` is the last hidden layer's channel count (the tutorial's 64); the others scale with it
+    (4·width, 2·width): ``width=16`` is a DCGAN with about a sixteenth of the convolutions' work."""
     latent_dim = positive_int("latent_dim", latent_dim)
+    w = positive_int("width", width)
     z = keras.Input(shape=(latent_dim,), name="z")
-    x = layers.Dense(7 * 7 * 256, use_bias=False, name="project")(z)
+    x = layers.Dense(7 * 7 * 4 * w, use_bias=False, name="project")(z)
     x = layers.BatchNormalization(name="bn_0")(x)
     x = layers.LeakyReLU(name="lrelu_0")(x)  # Keras' default slope 0.3, as in the tutorial
-    x = layers.Reshape((7, 7, 256), name="reshape")(x)
-    expect_shape(x, (None, 7, 7, 256), "dcgan generator reshape")
-    x = layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False, name="deconv_1")(x)
-    expect_shape(x, (None, 7, 7, 128), "dcgan generator deconv_1")
+    x = layers.Reshape((7, 7, 4 * w), name="reshape")(x)
+    expect_shape(x, (None, 7, 7, 4 * w), "dcgan generator reshape")
+    x = layers.Conv2DTranspose(2 * w, 5, strides=1, padding="same", use_bias=False, name="deconv_1")(x)
+    expect_shape(x, (None, 7, 7, 2 * w), "dcgan generator deconv_1")
     x = layers.BatchNormalization(name="bn_1")(x)
     x = layers.LeakyReLU(name="lrelu_1")(x)
-    x = layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False, name="deconv_2")(x)
-    expect_shape(x, (None, 14, 14, 64), "dcgan generator deconv_2")
+    x = layers.Conv2DTranspose(w, 5, strides=2, padding="same", use_bias=False, name="deconv_2")(x)
+    expect_shape(x, (None, 14, 14, w), "dcgan generator deconv_2")
     x = layers.BatchNormalization(name="bn_2")(x)
     x = layers.LeakyReLU(name="lrelu_2")(x)
     x = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False, activation="tanh", name="image")(x)
@@ -80,17 +84,20 @@ def build_dcgan_generator(latent_dim: int = 100) -> keras.Model:
 
 
 
-def build_dcgan_discriminator(dropout: float = 0.3) -> keras.Model:
-    """TensorFlow tutorial's DCGAN discriminator: Conv 64 (s2) → Conv 128 (s2), LeakyReLU + Dropout, → 1 logit."""
+def build_dcgan_discriminator(dropout: float = 0.3, width: int = 64) -> keras.Model:
+    """TensorFlow tutorial's DCGAN discriminator: Conv 64 (s2) → Conv 128 (s2), LeakyReLU + Dropout, → 1 logit.
+
+    ``width`` is the first layer's channel count (the tutorial's 64; the second has twice as many)."""
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    w = positive_int("width", width)
     img = keras.Input(shape=IMAGE_SHAPE, name="image")
-    x = layers.Conv2D(64, 5, strides=2, padding="same", name="conv_1")(img)
-    expect_shape(x, (None, 14, 14, 64), "dcgan discriminator conv_1")
+    x = layers.Conv2D(w, 5, strides=2, padding="same", name="conv_1")(img)
+    expect_shape(x, (None, 14, 14, w), "dcgan discriminator conv_1")
     x = layers.LeakyReLU(name="lrelu_1")(x)
     x = layers.Dropout(dropout, name="dropout_1")(x)
-    x = layers.Conv2D(128, 5, strides=2, padding="same", name="conv_2")(x)
-    expect_shape(x, (None, 7, 7, 128), "dcgan discriminator conv_2")
+    x = layers.Conv2D(2 * w, 5, strides=2, padding="same", name="conv_2")(x)
+    expect_shape(x, (None, 7, 7, 2 * w), "dcgan discriminator conv_2")
     x = layers.LeakyReLU(name="lrelu_2")(x)
     x = layers.Dropout(dropout, name="dropout_2")(x)
     x = layers.Flatten(name="flatten")(x)
@@ -100,12 +107,15 @@ def build_dcgan_discriminator(dropout: float = 0.3) -> keras.Model:
 
 
 
-def build_gan(arch: str, latent_dim: int = 100) -> tuple[keras.Model, keras.Model]:
-    """Return ``(generator, discriminator)`` for ``arch`` in ``("mlp", "dcgan")``."""
+def build_gan(arch: str, latent_dim: int = 100, width: int = 64) -> tuple[keras.Model, keras.Model]:
+    """Return ``(generator, discriminator)`` for ``arch`` in ``("mlp", "dcgan")``; ``width`` scales the DCGAN's
+    channels (64: the tutorial's; the MLP has none to scale and refuses another value)."""
     if arch == "mlp":
+        if width != 64:
+            raise ValueError(f"width scales the DCGAN's channels; the MLP has fixed widths, got width={width!r}")
         return build_mlp_generator(latent_dim), build_mlp_discriminator()
     if arch == "dcgan":
-        return build_dcgan_generator(latent_dim), build_dcgan_discriminator()
+        return build_dcgan_generator(latent_dim, width), build_dcgan_discriminator(width=width)
     raise ValueError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
 
 
