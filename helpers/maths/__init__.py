@@ -9,7 +9,8 @@ and the 2-D GAN playground.
 * :mod:`~helpers.maths.mnist_binary`: a two-digit MNIST task for logistic regression (notebook 02);
 * :mod:`~helpers.maths.dirac_gan`: the Dirac-GAN's vector fields, steps and trainers (notebook 06);
 * :mod:`~helpers.maths.mlp` and :mod:`~helpers.maths.playground`: the 2-D GAN playground's NumPy networks, losses
-  and training state (notebook 06).
+  and training state (notebook 06);
+* :mod:`~helpers.maths.langevin`: mixtures with exact scores, Langevin and annealed Langevin sampling (notebook 10).
 
 NumPy only: these modules may import :mod:`helpers.checks`, :mod:`helpers.config` and :mod:`helpers.data`, never
 matplotlib, ipywidgets, Keras or TensorFlow (the Keras twins of :mod:`~helpers.maths.schedules` and
