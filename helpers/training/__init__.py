@@ -3,7 +3,8 @@
 * :mod:`~helpers.training.engine`: the per-backend step engine (``tf.function`` / ``jax.jit``, gradients, devices);
 * :mod:`~helpers.training.loop`: the one epoch loop (history, progress, resume, time budget, divergence guard);
 * :mod:`~helpers.training.checkpoints`: the one checkpoint store (atomic folders, ``state.json``, listing, pruning);
-* :mod:`~helpers.training.gan` and :mod:`~helpers.training.autoencoder`: the two trainers on them;
+* :mod:`~helpers.training.gan`, :mod:`~helpers.training.autoencoder` and :mod:`~helpers.training.diffusion`: the
+  trainers on them;
 * :mod:`~helpers.training.sampling`: images from a generator (seeded noise, uint8);
 * :mod:`~helpers.training.inversion`: gradient steps on a model's *input* (latent inversion, activation
   maximisation, adversarial examples), imported as a module.
@@ -22,4 +23,5 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "sampling": ("GRID_SIZE", "sample", "generate", "to_uint8", "latent_dim_of"),
     "autoencoder": ("AutoencoderTrainer", "AutoencoderResult", "train_autoencoder", "load_autoencoder",
                     "reconstruction_loss", "kl_divergence", "LOSSES"),
+    "diffusion": ("DiffusionTrainer", "train_diffusion", "load_diffusion", "noise_prediction_loss"),
 })
