@@ -40,11 +40,16 @@ PROG = "python -m helpers"
 ARCHS = ("mlp", "dcgan")  # as helpers.models.gan.ARCHS (not imported: that would load Keras for --help)
 AE_ARCHS = ("conv", "dense", "article")  # as helpers.models.autoencoder.ARCHS
 AE_LOSSES = ("l2", "l1", "bce")  # as helpers.training.autoencoder.LOSSES
+DIFFUSION_SCHEDULES = ("linear", "cosine")  # as helpers.maths.diffusion.SCHEDULES
+MAX_UNET_WIDTH = 256  # channels at 28×28 (twice as many below); wider only exhausts memory
+MAX_DIFFUSION_STEPS = 10_000
 #: images per step and Adam learning rates (both players) when --batch-size / --lr-g / --lr-d are not given: for the
 #: MLP the recipe that learned most in ten minutes on 2 CPU cores, compared by the clock (benchmarks/README.md,
 #: "By the clock"); a resumed run keeps the rates in its checkpoint unless --lr-g / --lr-d are given
 DEFAULT_BATCH = {"mlp": 128, "dcgan": 128}
 DEFAULT_LR = {"mlp": 8e-4, "dcgan": 2e-4}
+DIFFUSION_WIDTH = 16  # train-diffusion's U-Net
+DDIM_STEPS = 25  # as helpers.training.diffusion.SAMPLE_STEPS
 MNIST_TRAIN = 60_000
 MNIST_TEST = 10_000
 JUDGE_MINUTES = 2
@@ -110,6 +115,8 @@ batch_size = bounded_int(1, MNIST_TRAIN, "MNIST's training images, and at most -
 latent_size = bounded_int(1, MAX_LATENT, "larger latent sizes only exhaust memory")
 sample_count = bounded_int(1, MAX_SAMPLES, "a million images are 784 MB; 10000 is the usual FID sample")
 checkpoint_every = bounded_int(1, MAX_EPOCHS, "epochs between saves")
+unet_width = bounded_int(1, MAX_UNET_WIDTH, "wider networks only exhaust memory")
+diffusion_steps = bounded_int(1, MAX_DIFFUSION_STEPS, "noise levels T")
 minutes = _argument_type(float, lambda v: bool(np.isfinite(v)) and 0 < v <= MAX_MINUTES,
                          f"a number > 0 (minutes) up to {MAX_MINUTES} (a year)",
                          "Argparse type: a number of minutes greater than 0, at most a year.")
@@ -166,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         formatter_class=_Formatter,
-        description="Train, sample and judge MNIST GANs and autoencoders without a notebook.",
+        description="Train, sample and judge MNIST GANs, diffusion models and autoencoders without a notebook.",
         epilog="Exit codes: 0 ok, 1 runtime failure, 2 bad command line, 130/143 stopped by SIGINT/SIGTERM "
         "(a checkpoint saved). "
         f"'{PROG} <command> --help' describes a command.",
@@ -201,14 +208,46 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run directory for checkpoints (created; checked before training starts)")
     t.set_defaults(func=cmd_train_gan)
 
+    f = sub.add_parser("train-diffusion", help="train a denoising diffusion model on MNIST, checkpointing in --out",
+                       description="Train a small U-Net to predict the noise added to MNIST digits in [-1, 1] "
+                       "(Ho et al. 2020's simple loss); 'sample' draws from it with DDIM. --epochs is the total "
+                       "to reach: a rerun on the same --out resumes from its latest checkpoint.")
+    f.add_argument("--epochs", type=epoch_count, required=True,
+                   help=f"total epochs to reach (resumed ones count; 1 to {MAX_EPOCHS})")
+    f.add_argument("--width", type=unet_width, default=DIFFUSION_WIDTH,
+                   help=f"U-Net channels at 28×28, twice as many at 14×14 and 7×7 (default {DIFFUSION_WIDTH})")
+    f.add_argument("--schedule", choices=DIFFUSION_SCHEDULES, default="cosine",
+                   help="the noise schedule (default cosine)")
+    f.add_argument("--steps", type=diffusion_steps, default=1000, metavar="T",
+                   help="noise levels of the forward process (default 1000)")
+    f.add_argument("--batch-size", type=batch_size, default=None,
+                   help="images per step, at most --subset (default 128, or --subset if smaller)")
+    f.add_argument("--lr", type=learning_rate, default=None,
+                   help="Adam learning rate (default 1e-3; on resume, the checkpoint's)")
+    f.add_argument("--ema", type=ema_decay, default=0.999, metavar="DECAY",
+                   help="moving average of the weights, used for samples (default 0.999; 0: none)")
+    f.add_argument("--time-budget", type=minutes, default=None, metavar="MINUTES",
+                   help="stop after the epoch that crosses this many minutes (and save)")
+    f.add_argument("--subset", type=subset_size, default=None, metavar="N",
+                   help=f"use the first N MNIST training images (1 to {MNIST_TRAIN}; default all)")
+    f.add_argument("--checkpoint-every", type=checkpoint_every, default=None, metavar="K",
+                   help="also save every K epochs (the last epoch is always saved)")
+    f.add_argument("--seed", type=seed, default=0, help=f"random seed (0 to {SEED_MAX}; default 0)")
+    f.add_argument("--out", type=path, required=True, metavar="DIR",
+                   help="run directory for checkpoints (created; checked before training starts)")
+    f.set_defaults(func=cmd_train_diffusion)
+
     s = sub.add_parser("sample", help="draw N images from a run's latest checkpoint into a .npy file",
-                       description="Restore the latest checkpoint in --run and save N generated images "
-                       "as a uint8 array of shape N×28×28.")
-    s.add_argument("--run", type=path, required=True, metavar="DIR", help="a train-gan output directory")
+                       description="Restore the latest checkpoint in --run (a GAN or a diffusion model) and save "
+                       "N generated images as a uint8 array of shape N×28×28.")
+    s.add_argument("--run", type=path, required=True, metavar="DIR",
+                   help="a train-gan or train-diffusion output directory")
     s.add_argument("--n", type=sample_count, required=True, help=f"how many images (1 to {MAX_SAMPLES})")
     s.add_argument("--out", type=path, required=True, metavar="FILE.npy",
                    help="where to write the array (missing folders are created)")
     s.add_argument("--seed", type=seed, default=0, help=f"noise seed (0 to {SEED_MAX}; default 0)")
+    s.add_argument("--ddim-steps", type=diffusion_steps, default=DDIM_STEPS, metavar="K",
+                   help=f"diffusion runs only: DDIM's deterministic steps, at most the run's T (default {DDIM_STEPS})")
     s.set_defaults(func=cmd_sample)
 
     e = sub.add_parser("evaluate", help="score a .npy of generated digits with the MNIST judge (FID, IS, ...)",
@@ -405,6 +444,8 @@ def checkpoint_arch(checkpoint: Path) -> tuple[str, int]:
         raise CLIError(
             f"checkpoint {checkpoint} holds an autoencoder, not a GAN (see '{PROG} evaluate-reconstruction')"
         )
+    if config.get("kind") == "diffusion":
+        raise CLIError(f"checkpoint {checkpoint} holds a diffusion model, not a GAN (see '{PROG} train-diffusion')")
     name = config.get("generator")
     arch = name.removesuffix("_generator") if isinstance(name, str) else None
     if arch not in ARCHS:
@@ -598,6 +639,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     check_out_file(out)  # before TensorFlow starts and the generator is built
     _keras()  # before helpers.training imports Keras, so TensorFlow starts quietly
     ckpt = find_checkpoint(run)
+    if saved_config(ckpt).get("kind") == "diffusion":
+        return _sample_diffusion(args, ckpt, out)
     arch, latent = checkpoint_arch(ckpt)
     from helpers.models.gan import build_gan
     from helpers.training.gan import GANTrainer
@@ -609,6 +652,57 @@ def cmd_sample(args: argparse.Namespace) -> int:
     images = sample(trainer.sampler, args.n, seed=args.seed)  # the moving average, where the run kept one
     save_array(images, out)
     print(f"wrote {out}: {images.dtype} {images.shape} from {arch} {ckpt}", flush=True)
+    return 0
+
+
+def _sample_diffusion(args: argparse.Namespace, ckpt: Path, out: Path) -> int:
+    """``sample`` on a diffusion run: DDIM from seeded noise with the moving average (where kept)."""
+    from helpers.training.diffusion import load_diffusion
+
+    trainer = restore(lambda: load_diffusion(ckpt), ckpt)
+    if args.ddim_steps > trainer.schedule.steps:
+        raise UsageError(f"argument --ddim-steps: at most the run's {trainer.schedule.steps} noise levels, "
+                         f"got {args.ddim_steps}")
+    _err(f"sampling {args.n} images in {args.ddim_steps} DDIM steps")
+    images = trainer.sample(args.n, seed=args.seed, steps=args.ddim_steps)
+    save_array(images, out)
+    print(f"wrote {out}: {images.dtype} {images.shape} from diffusion {ckpt} ({args.ddim_steps} DDIM steps)",
+          flush=True)
+    return 0
+
+
+def cmd_train_diffusion(args: argparse.Namespace) -> int:
+    """``train-diffusion``: train (or resume) a diffusion model, save checkpoints and a sample grid."""
+    batch_size = check_batch(args, 128)
+    out = prepare_out_dir(args.out)
+    (x, _), _ = load_mnist(scale="-1-1", subset=args.subset)
+    _keras()
+    from helpers.training.checkpoints import latest_checkpoint
+    from helpers.training.diffusion import build_trainer
+
+    ckpt = latest_checkpoint(out)
+    if ckpt is not None:
+        saved = saved_config(ckpt)
+        if saved.get("kind") != "diffusion":
+            raise CLIError(f"{out} holds another kind of run ({ckpt.name}: {saved.get('kind') or 'a GAN'}), not a "
+                           f"diffusion model; use another --out for a new run")
+        want = {"width": args.width, "schedule": args.schedule, "steps": args.steps}
+        diff = [f"{k} {saved.get(k)!r} (asked {v!r})" for k, v in want.items() if saved.get(k) != v]
+        if diff:
+            raise CLIError(f"{out} holds another diffusion model ({ckpt.name}: {', '.join(diff)}); use the same "
+                           f"--width/--schedule/--steps to resume it or another --out for a new run")
+    lr = args.lr if args.lr is not None else saved_rate(ckpt, "learning_rate", 1e-3)
+    trainer = build_trainer(args.width, args.schedule, args.steps, learning_rate=lr, ema=args.ema or None,
+                            seed=args.seed)
+    _err(f"training a diffusion U-Net (width {args.width}, {trainer.model.count_params():,} weights; {args.schedule} "
+         f"schedule, T {args.steps}) on {len(x)} MNIST images to epoch {args.epochs}, batch {batch_size}, lr {lr:g}, "
+         f"ema {args.ema or 'none'}" + (f", budget {args.time_budget:g} min" if args.time_budget else ""))
+    result = _fit(lambda: trainer.fit(x, args.epochs, batch_size=batch_size, out_dir=out,
+                                      checkpoint_every=args.checkpoint_every, resume=True,
+                                      time_budget_s=_seconds(args.time_budget), verbose=True),
+                  "the loss became", "Try a lower --lr.")
+    grid = save_grid_png(trainer.sample(64, seed=0), out / f"samples-epoch-{trainer.epoch:05d}.png")
+    _summary("diffusion", result, args.epochs, f", grid {grid}")
     return 0
 
 
@@ -633,6 +727,8 @@ def autoencoder_config(checkpoint: Path, run: Path) -> dict:
     from helpers.training.checkpoints import STATE_FILE
 
     config = saved_config(checkpoint)
+    if config.get("kind") == "diffusion":
+        raise CLIError(f"{run} holds a diffusion run ({checkpoint.name}), not an autoencoder; use another --out/--run")
     if config.get("kind") != "autoencoder":
         name = config.get("generator", "?")
         raise CLIError(f"{run} holds a GAN run ({checkpoint.name}, generator {name!r}), not an autoencoder; "

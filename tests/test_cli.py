@@ -555,7 +555,8 @@ def test_module_help_lists_each_command_on_one_line():
     proc = subprocess.run([sys.executable, "-m", "helpers", "--help"], cwd=REPO, capture_output=True, text=True,
                           timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
-    for command in ("train-gan", "sample", "evaluate", "train-autoencoder", "evaluate-reconstruction"):
+    for command in ("train-gan", "sample", "evaluate", "train-autoencoder", "evaluate-reconstruction",
+                    "train-diffusion"):
         assert re.search(rf"^\s+{command}\s+\S.+$", proc.stdout, re.M), proc.stdout
     assert "Traceback" not in proc.stderr
 
@@ -565,6 +566,36 @@ def test_cli_constants_match_the_modules():
 
     assert set(cli.ARCHS) == set(models.ARCHS)
     assert set(cli.AE_ARCHS) == set(models.autoencoder.ARCHS) and set(cli.AE_LOSSES) == set(training.LOSSES)
+    from helpers.maths import diffusion
+
+    assert set(cli.DIFFUSION_SCHEDULES) == set(diffusion.SCHEDULES)
+    assert cli.DDIM_STEPS == training.diffusion.SAMPLE_STEPS
+
+
+# ----------------------------------------------------------------------------- train-diffusion
+
+TINY_DIFFUSION = ["--subset", "64", "--batch-size", "32", "--width", "4", "--steps", "40"]
+
+
+def test_train_diffusion_resumes_samples_and_is_not_mixed_up_with_a_gan(mnist_path, trained, tmp_path):
+    run = tmp_path / "ddpm"
+    code, out, err = run_main(["train-diffusion", *TINY_DIFFUSION, "--epochs", "1", "--out", run])
+    assert code == 0, err
+    assert "diffusion: epoch 1/1 (1 this run), steps 2" in out and (run / "samples-epoch-00001.png").is_file()
+    assert state(run / "ckpt-00001")["config"]["kind"] == "diffusion"
+    code, out, err = run_main(["train-diffusion", *TINY_DIFFUSION, "--epochs", "2", "--out", run])
+    assert code == 0 and "resumed from ckpt-00001" in err and "epoch 2/2 (1 this run), steps 4" in out
+    a, b = tmp_path / "a.npy", tmp_path / "b.npy"
+    for f in (a, b):
+        code, out, err = run_main(["sample", "--run", run, "--n", "5", "--ddim-steps", "4", "--seed", "2", "--out", f])
+        assert code == 0 and "(4 DDIM steps)" in out, err
+    images = np.load(a)
+    assert images.shape == (5, 28, 28) and images.dtype == np.uint8
+    np.testing.assert_array_equal(images, np.load(b))
+    code, _, err = run_main(["sample", "--run", run, "--n", "5", "--ddim-steps", "41", "--out", a])
+    assert code == 2 and "at most the run's 40 noise levels, got 41" in err
+    code, _, err = run_main(["train-diffusion", *TINY_DIFFUSION, "--epochs", "1", "--out", trained[0]])
+    assert code == 1 and "not a diffusion model" in err
 
 
 def test_a_new_run_gets_its_architectures_rates_and_a_resumed_one_keeps_its_own(trained, run_copy):

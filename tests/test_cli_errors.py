@@ -173,6 +173,7 @@ G = ["train-gan", "--arch", "mlp", "--epochs", "1", "--out", "{tmp}/g"]  # appen
 A = ["train-autoencoder", "--latent", "4", "--epochs", "1", "--out", "{tmp}/a"]
 S = ["sample", "--run", "{tmp}/run", "--n", "2", "--out", "{tmp}/s.npy"]
 R = ["evaluate-reconstruction", "--run", "{tmp}/run"]
+F = ["train-diffusion", "--epochs", "1", "--out", "{tmp}/f"]
 
 
 def case(id_, argv, code, *words, setup=None):
@@ -337,6 +338,30 @@ CASES = [
          1, "{tmp}/f/a/b", "{tmp}/f is a file", setup=a_file("f")),
     case("ae-out-unwritable", ["train-autoencoder", "--latent", "4", "--epochs", "1", "--out", "{tmp}/ro"], 1,
          "{tmp}/ro", "not writable", setup=unwritable("ro")),
+    # ------------------------------------------------------------------ train-diffusion
+    case("diff-no-epochs", ["train-diffusion", "--out", "d"], 2, "required", "--epochs"),
+    case("diff-width-0", [*F, "--width", "0"], 2, "--width", "got 0", "up to 256"),
+    case("diff-width-huge", [*F, "--width", "257"], 2, "--width", "257", "exhaust memory"),
+    case("diff-schedule", [*F, "--schedule", "sigmoid"], 2, "--schedule", "'sigmoid'", "cosine"),
+    case("diff-steps-0", [*F, "--steps", "0"], 2, "--steps", "got 0", "noise levels"),
+    case("diff-lr-nan", [*F, "--lr", "nan"], 2, "--lr", "nan"),
+    case("diff-ema-1", [*F, "--ema", "1"], 2, "--ema", "got 1"),
+    case("diff-batch-over-subset", [*F, "--subset", "64", "--batch-size", "128"], 2, "--batch-size", "128",
+         "at most the 64 images"),
+    case("diff-out-is-file", ["train-diffusion", "--epochs", "1", "--out", "{tmp}/f"], 1, "{tmp}/f",
+         "is not a directory", setup=a_file("f")),
+    case("diff-a-gan-run", ["train-diffusion", "--epochs", "1", "--subset", "64", "--out", "{tmp}/run"], 1,
+         "holds another kind of run", "not a diffusion model", setup=gan_state()),
+    case("diff-another-width", ["train-diffusion", "--epochs", "1", "--width", "32", "--subset", "64", "--out",
+                                "{tmp}/run"], 1,
+         "width 16 (asked 32)", "--width/--schedule/--steps",
+         setup=state_json('{"epoch": 1, "step": 1, "config": {"kind": "diffusion", "width": 16, '
+                          '"schedule": "cosine", "steps": 1000}}')),
+    case("sample-ddim-steps-0", [*S, "--ddim-steps", "0"], 2, "--ddim-steps", "got 0"),
+    case("gan-on-a-diffusion-run", ["train-gan", "--arch", "mlp", "--epochs", "1", "--out", "{tmp}/run"], 1,
+         "holds a diffusion model, not a GAN", "train-diffusion",
+         setup=state_json('{"epoch": 1, "step": 1, "config": {"kind": "diffusion", "width": 16, '
+                          '"schedule": "cosine", "steps": 1000}}')),
     # ------------------------------------------------------------------ evaluate-reconstruction
     case("rec-no-run", ["evaluate-reconstruction"], 2, "required", "--run"),
     case("rec-subset-0", [*R, "--subset", "0"], 2, "--subset", "got 0", "1 to 10000"),
@@ -386,7 +411,7 @@ def test_the_table_has_60_distinct_cases_in_every_group():
     groups = {}
     for c in CASES:
         groups[c.id.split("-")[0]] = groups.get(c.id.split("-")[0], 0) + 1
-    assert {"gan", "sample", "evaluate", "ae", "rec"} <= set(groups)
+    assert {"gan", "sample", "evaluate", "ae", "rec", "diff"} <= set(groups)
     assert all(n >= 3 for name, n in groups.items() if name not in ("no", "unknown"))
 
 
@@ -396,7 +421,7 @@ def test_the_readme_counts_the_table():
     for c in CASES:
         counts[c.id.split("-")[0]] = counts.get(c.id.split("-")[0], 0) + 1
     words = {"gan": "`train-gan`", "sample": "`sample`", "evaluate": "`evaluate`", "ae": "`train-autoencoder`",
-             "rec": "`evaluate-reconstruction`"}
+             "rec": "`evaluate-reconstruction`", "diff": "`train-diffusion`"}
     text = " ".join(readme.split())
     assert f"table of {len(CASES)} bad inputs" in text
     assert f"{counts['no'] + counts['unknown']} with no or an unknown command" in text
