@@ -5,6 +5,7 @@
 * :mod:`~helpers.training.checkpoints`: the one checkpoint store (atomic folders, ``state.json``, listing, pruning);
 * :mod:`~helpers.training.gan`, :mod:`~helpers.training.autoencoder` and :mod:`~helpers.training.diffusion`: the
   trainers on them;
+* :mod:`~helpers.training.score_matching`: denoising score matching on points (a 2-D score network);
 * :mod:`~helpers.training.sampling`: images from a generator (seeded noise, uint8);
 * :mod:`~helpers.training.inversion`: gradient steps on a model's *input* (latent inversion, activation
   maximisation, adversarial examples), imported as a module.
@@ -23,5 +24,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "sampling": ("GRID_SIZE", "sample", "generate", "to_uint8", "latent_dim_of"),
     "autoencoder": ("AutoencoderTrainer", "AutoencoderResult", "train_autoencoder", "load_autoencoder",
                     "reconstruction_loss", "kl_divergence", "LOSSES"),
+    "score_matching": ("dsm_loss", "fit_score", "predict_score"),
     "diffusion": ("DiffusionTrainer", "train_diffusion", "load_diffusion", "noise_prediction_loss"),
 })
