@@ -7,7 +7,8 @@ module per notebook.
 * one module per notebook: :mod:`~helpers.widgets.gradient_descent` (01), :mod:`~helpers.widgets.gradient_ascent`
   (02), :mod:`~helpers.widgets.subgradients` (03), :mod:`~helpers.widgets.optimizers` (04),
   :mod:`~helpers.widgets.mnist_gan` (05), :mod:`~helpers.widgets.gan_dynamics` (06),
-  :mod:`~helpers.widgets.reconstruction` (08), :mod:`~helpers.widgets.inversion` (09).
+  :mod:`~helpers.widgets.reconstruction` (08), :mod:`~helpers.widgets.inversion` (09),
+  :mod:`~helpers.widgets.langevin` (10).
 
 The top layer below :mod:`helpers.cli`: these modules may import everything else of ``helpers`` (maths, models,
 training, evaluation, viz). Nothing is re-exported here: import the notebook's module,
