@@ -30,10 +30,9 @@ from helpers.models.autoencoder import ARCHS, build_autoencoder
 from helpers.models.shapes import IMAGE_SHAPE
 from helpers.training import engine, loop
 from helpers.training.checkpoints import (
-    STATE_FILE,
     assign_arrays,
-    latest_checkpoint,
     read_state,
+    run_checkpoint,
     variable_arrays,
     write_checkpoint,
 )
@@ -401,12 +400,7 @@ def train_autoencoder(
 
 def load_autoencoder(run: str | os.PathLike) -> AutoencoderTrainer:
     """Rebuild the autoencoder saved in a run directory (its latest checkpoint) or in one checkpoint folder."""
-    run = Path(run)
-    ckpt = run if (run / STATE_FILE).is_file() else latest_checkpoint(run)
-    if ckpt is None:
-        if not run.is_dir():
-            raise FileNotFoundError(f"run directory {run} does not exist")
-        raise FileNotFoundError(f"run directory {run} holds no checkpoint (no complete ckpt-* folder)")
+    ckpt = run_checkpoint(run)
     config = read_state(ckpt).get("config", {})
     if config.get("kind") != "autoencoder" or config.get("arch") not in ARCHS:
         raise ValueError(f"checkpoint {ckpt} is not an autoencoder of arch {', '.join(ARCHS)} "

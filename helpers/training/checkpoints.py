@@ -219,3 +219,15 @@ def assign_arrays(npz, prefix: str, variables) -> None:
             continue
         if key in npz.files and npz[key].shape == tuple(v.shape):
             v.assign(npz[key])
+
+
+def run_checkpoint(run: str | os.PathLike) -> Path:
+    """The checkpoint folder ``run`` names: itself when it holds a ``state.json``, else the run directory's latest
+    complete ``ckpt-*``; ``FileNotFoundError`` naming the run when there is none."""
+    run = Path(run)
+    ckpt = run if (run / STATE_FILE).is_file() else latest_checkpoint(run)
+    if ckpt is None:
+        if not run.is_dir():
+            raise FileNotFoundError(f"run directory {run} does not exist")
+        raise FileNotFoundError(f"run directory {run} holds no checkpoint (no complete ckpt-* folder)")
+    return ckpt

@@ -28,10 +28,9 @@ from helpers.models.score import build_unet
 from helpers.models.shapes import IMAGE_SHAPE
 from helpers.training import engine, loop
 from helpers.training.checkpoints import (
-    STATE_FILE,
     assign_arrays,
-    latest_checkpoint,
     read_state,
+    run_checkpoint,
     variable_arrays,
     write_checkpoint,
 )
@@ -264,12 +263,7 @@ def train_diffusion(data, epochs: int = 1, *, width: int = 32, schedule: str = "
 
 def load_diffusion(run: str | os.PathLike) -> DiffusionTrainer:
     """Rebuild the diffusion model saved in a run directory (its latest checkpoint) or in one checkpoint folder."""
-    run = Path(run)
-    ckpt = run if (run / STATE_FILE).is_file() else latest_checkpoint(run)
-    if ckpt is None:
-        if not run.is_dir():
-            raise FileNotFoundError(f"run directory {run} does not exist")
-        raise FileNotFoundError(f"run directory {run} holds no checkpoint (no complete ckpt-* folder)")
+    ckpt = run_checkpoint(run)
     config = read_state(ckpt).get("config", {})
     if config.get("kind") != "diffusion" or config.get("schedule") not in SCHEDULES or not config.get("width"):
         raise ValueError(f"checkpoint {ckpt} is not a diffusion model (kind={config.get('kind')!r}, "
