@@ -25,8 +25,17 @@ def exercise_notebook(exercise: str) -> dict:
     return nb
 
 
+def no_dialog(page) -> None:
+    """Fail naming JupyterLab's dialog when one is open (it would swallow every click until a timeout)."""
+    page.wait_for_timeout(100)
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count() and dialog.first.is_visible():
+        raise AssertionError(f"JupyterLab shows a dialog: {' '.join(dialog.first.inner_text().split())[:300]!r}")
+
+
 def type_into(page, cell, text: str) -> None:
     """Replace the source of code cell ``cell`` by typing ``text`` (lines typed one by one: the editor indents)."""
+    no_dialog(page)
     editor = cell.locator(".jp-InputArea-editor .cm-content")
     editor.click()
     page.keyboard.press("Control+A")
@@ -40,6 +49,7 @@ def type_into(page, cell, text: str) -> None:
 def run_and_read(page, cells, answer: int, check: int, before: str) -> str:
     """Run the answer cell and the check cell (Shift+Enter each); return the check's new output text."""
     for index in (answer, check):
+        no_dialog(page)
         cells.nth(index).locator(".jp-InputArea-editor .cm-content").click()
         page.keyboard.press("Shift+Enter")
     output = cells.nth(check).locator(".jp-OutputArea-output")
