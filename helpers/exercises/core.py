@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 #: the notebook modules that register exercises, imported on first use
 MODULES = ("gradient_descent", "gradient_ascent", "subgradients", "optimizers", "mnist_gan", "gan_dynamics", "dcgan",
-           "reconstruction", "inversion")
+           "reconstruction", "inversion", "langevin")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@
 * :mod:`~helpers.training.gan`, :mod:`~helpers.training.autoencoder` and :mod:`~helpers.training.diffusion`: the
   trainers on them;
 * :mod:`~helpers.training.score_matching`: denoising score matching on points (a 2-D score network);
+* :mod:`~helpers.training.guidance`: classifier guidance, the diffusion sampler steered by a classifier's gradient;
 * :mod:`~helpers.training.sampling`: images from a generator (seeded noise, uint8);
 * :mod:`~helpers.training.inversion`: gradient steps on a model's *input* (latent inversion, activation
   maximisation, adversarial examples), imported as a module.
@@ -26,4 +27,5 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
                     "reconstruction_loss", "kl_divergence", "LOSSES"),
     "score_matching": ("dsm_loss", "fit_score", "predict_score"),
     "diffusion": ("DiffusionTrainer", "train_diffusion", "load_diffusion", "noise_prediction_loss"),
+    "guidance": ("guided_sample", "log_prob_gradient"),
 })
