@@ -48,7 +48,7 @@ MAX_DIFFUSION_STEPS = 10_000
 #: "By the clock"); a resumed run keeps the rates in its checkpoint unless --lr-g / --lr-d are given
 DEFAULT_BATCH = {"mlp": 128, "dcgan": 128}
 DEFAULT_LR = {"mlp": 8e-4, "dcgan": 2e-4}
-DIFFUSION_WIDTH = 16  # train-diffusion's U-Net
+DIFFUSION_WIDTH = 8  # train-diffusion's U-Net: twice the images per second of width 16 (benchmarks/README.md)
 DDIM_STEPS = 25  # as helpers.training.diffusion.SAMPLE_STEPS
 MNIST_TRAIN = 60_000
 MNIST_TEST = 10_000

@@ -105,3 +105,21 @@ def test_bad_arguments_are_named():
         df.make_schedule("sigmoid")
     with pytest.raises(ValueError, match=r"beta_end must be a number in \[0.1, 1\], got 0.01"):
         df.linear_schedule(10, 0.1, 0.01)
+
+
+def test_a_clipped_step_re_derives_the_noise_from_the_clipped_prediction():
+    # x̂₀ far outside [−1, 1] is clipped; the noise put back is the one xₜ and the clipped x̂₀ imply, not the
+    # network's ε̂ (which would re-add what the clip removed): both levels then agree on x̂₀ and on the noise
+    from helpers.maths.diffusion import cosine_schedule
+
+    s = cosine_schedule(100)
+    rng = np.random.default_rng(0)
+    x_t = rng.standard_normal((3, 28, 28, 1))
+    eps_hat = -3.0 * x_t                                   # x̂₀ = 4 x_t/√ᾱ: mostly far outside the pixel range
+    x0 = np.clip(s.predict_x0(x_t, 60, eps_hat), -1, 1)
+    assert np.mean(np.abs(s.predict_x0(x_t, 60, eps_hat)) > 1) > 0.5
+    x_s = s.ddim_step(x_t, 60, 30, eps_hat, clip=1.0)
+    implied_t = (x_t - np.sqrt(s.alpha_bars[60]) * x0) / np.sqrt(1 - s.alpha_bars[60])
+    implied_s = (x_s - np.sqrt(s.alpha_bars[30]) * x0) / np.sqrt(1 - s.alpha_bars[30])
+    np.testing.assert_allclose(implied_s, implied_t, atol=1e-10)
+    assert not np.allclose(implied_s, eps_hat)

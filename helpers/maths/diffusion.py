@@ -94,13 +94,17 @@ class NoiseSchedule:
 
     def ddim_step(self, x_t: Array, t: int, t_prev: int, eps_hat: Array, clip: float | None = None) -> Array:
         """DDIM's deterministic step (η = 0) from t to t_prev < t: x₀ predicted, then re-noised with the same ε̂,
-        √ᾱ_{t_prev} x̂₀ + √(1 − ᾱ_{t_prev}) ε̂. ``clip``: clip x̂₀ to [−clip, clip] (images live in [−1, 1])."""
+        √ᾱ_{t_prev} x̂₀ + √(1 − ᾱ_{t_prev}) ε̂. ``clip``: clip x̂₀ to [−clip, clip] (images live in [−1, 1]) and
+        re-derive ε̂ from the clipped x̂₀, ε̂ = (xₜ − √ᾱₜ x̂₀)/√(1 − ᾱₜ), as GLIDE's and diffusers' samplers do:
+        re-noising with the unclipped ε̂ would put back what the clip removed."""
         if not 0 <= t_prev < t <= self.steps:
             raise ValueError(f"ddim_step goes from t to an earlier t_prev, 0 <= t_prev < t <= {self.steps}, "
                              f"got t={t!r}, t_prev={t_prev!r}")
         x0 = self.predict_x0(x_t, t, eps_hat)
-        if clip is not None:
+        if clip is not None:  # and the noise re-derived from the clipped x̂₀, so that the step stays consistent
             x0 = np.clip(x0, -clip, clip)
+            eps_hat = (np.asarray(x_t, dtype=np.float64) - np.sqrt(self.alpha_bars[t]) * x0) / np.sqrt(
+                1.0 - self.alpha_bars[t])
         ab = self.alpha_bars[t_prev]
         return np.sqrt(ab) * x0 + np.sqrt(1.0 - ab) * eps_hat
 
