@@ -114,3 +114,11 @@ def test_bad_arguments_are_named():
         lv.geometric_sigmas(0.1, 1.0, 5)
     with pytest.raises(ValueError, match=r"sigmas must be a non-empty list"):
         lv.annealed_langevin(lambda x, s: x, np.zeros((2, 2)), [], 0.1, 3, np.random.default_rng(0))
+
+
+def test_spread_about_modes_is_the_mixture_std_for_samples_and_zero_on_the_centres():
+    m = lv.ring_mixture(8, std=0.25)
+    assert abs(lv.spread_about_modes(m.sample(4000, np.random.default_rng(0)), m) - 0.25) < 0.01
+    assert lv.spread_about_modes(np.repeat(m.centres, 3, axis=0), m) == 0.0
+    # offsets (+0.1, 0) and (−0.1, 0) from the centre (2, 0): the four coordinates' std is √(0.02/4) ≈ 0.0707
+    assert lv.spread_about_modes(np.array([[2.1, 0.0], [1.9, 0.0]]), m) == pytest.approx(np.sqrt(0.005), rel=1e-9)

@@ -12,7 +12,8 @@ and its iterates are (for small η and many steps) samples of ``p`` instead of i
 * :func:`ring_mixture`: the ring of Gaussians of the 2-D GAN playground, wider and optionally unequally weighted;
 * :func:`langevin` (``noise=False``: plain gradient ascent with the same step), :func:`annealed_langevin`
   (Song & Ermon 2019, Algorithm 1);
-* :func:`mode_proportions` and :func:`energy_distance`, to compare samples with the density.
+* :func:`mode_proportions`, :func:`spread_about_modes` and :func:`energy_distance`, to compare samples with the
+  density.
 
 NumPy only.
 """
@@ -29,7 +30,7 @@ from helpers.checks import count, non_negative, positive
 Array = np.ndarray
 
 __all__ = ["GaussianMixture", "ring_mixture", "langevin", "annealed_langevin", "mode_proportions",
-           "energy_distance", "geometric_sigmas"]
+           "spread_about_modes", "energy_distance", "geometric_sigmas"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,14 @@ def mode_proportions(samples: Array, mixture: GaussianMixture) -> Array:
     x = _points(samples, mixture.centres.shape[1])
     nearest = ((x[:, None, :] - mixture.centres[None]) ** 2).sum(-1).argmin(axis=1)
     return np.bincount(nearest, minlength=mixture.modes) / len(x)
+
+
+def spread_about_modes(samples: Array, mixture: GaussianMixture) -> float:
+    """The standard deviation, per coordinate, of ``samples`` about their nearest centre (the mixture's own std when
+    the samples follow it and the modes are well apart; 0 when every sample sits on a centre)."""
+    x = _points(samples, mixture.centres.shape[1])
+    nearest = mixture.centres[((x[:, None, :] - mixture.centres[None]) ** 2).sum(-1).argmin(axis=1)]
+    return float(np.std(x - nearest))
 
 
 def energy_distance(a: Array, b: Array) -> float:

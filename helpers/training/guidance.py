@@ -13,6 +13,8 @@ gradient at xₜ: the same gradient activation maximisation (notebook 09 §3) cl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from helpers._keras import keras  # quietly: no TensorFlow start-up lines
@@ -24,7 +26,7 @@ from helpers.training.inversion import class_logits, value_and_grad
 __all__ = ["log_prob_gradient", "guided_sample"]
 
 
-def log_prob_gradient(classifier: keras.Model, digits) -> callable:
+def log_prob_gradient(classifier: keras.Model, digits) -> Callable:
     """``x -> (log p(yᵢ | xᵢ) per image, ∇ₓ Σᵢ log p(yᵢ | xᵢ))`` for images ``x`` (n, 28, 28, 1) in [−1, 1] and the
     fixed labels ``digits`` (n,), from ``classifier``'s logits (the judge's model, or any model of logits)."""
     y = np.asarray(digits)

@@ -56,10 +56,9 @@ def summarise(points: np.ndarray, eta: float) -> dict:
                 "spread": float("inf"), "density_spread": STD, "predicted_spread": biased_spread(eta),
                 "energy_distance": float("inf")}
     shares = lv.mode_proportions(points, m)
-    nearest = m.centres[((points[:, None] - m.centres[None]) ** 2).sum(-1).argmin(1)]
     exact = m.sample(len(points), np.random.default_rng(123))
     return {"share_min": float(shares.min()), "share_max": float(shares.max()),
-            "spread": float(np.std(points - nearest)), "density_spread": STD,
+            "spread": lv.spread_about_modes(points, m), "density_spread": STD,
             "predicted_spread": biased_spread(eta), "energy_distance": lv.energy_distance(points, exact)}
 
 
