@@ -8,6 +8,9 @@
   with :class:`helpers.training.autoencoder.AutoencoderTrainer`, checkpointing into ``--out`` and resuming from it.
 * ``evaluate-reconstruction``: restore such a run and print the test-set MSE, its PSNR, the mean per-image PSNR
   and SSIM.
+* ``train-diffusion``: train a diffusion model, by default on a conv autoencoder's latents
+  (:mod:`helpers.training.latent_diffusion`), or with ``--space pixels`` a U-Net on the images
+  (:mod:`helpers.training.diffusion`); ``sample`` draws from either with DDIM.
 
 Exit codes: 0 success, 1 a runtime failure (missing, damaged or locked run, bad file, unwritable ``--out``,
 divergence, MNIST not found, a misspelt ``KERAS_BACKEND``), 2 a bad command line (a value out of its bounds,
@@ -49,6 +52,10 @@ MAX_DIFFUSION_STEPS = 10_000
 DEFAULT_BATCH = {"mlp": 128, "dcgan": 128}
 DEFAULT_LR = {"mlp": 8e-4, "dcgan": 2e-4}
 DIFFUSION_WIDTH = 8  # train-diffusion's U-Net: twice the images per second of width 16 (benchmarks/README.md)
+DIFFUSION_SPACES = ("latent", "pixels")
+#: train-diffusion --space latent: the autoencoder's latent size, the MLP denoiser's width and residual blocks
+LATENT_DIFFUSION_DIM, LATENT_WIDTH, LATENT_DEPTH = 16, 512, 3
+MAX_MLP_DEPTH = 64
 DDIM_STEPS = 25  # as helpers.training.diffusion.SAMPLE_STEPS
 MNIST_TRAIN = 60_000
 MNIST_TEST = 10_000
@@ -117,6 +124,7 @@ sample_count = bounded_int(1, MAX_SAMPLES, "a million images are 784 MB; 10000 i
 checkpoint_every = bounded_int(1, MAX_EPOCHS, "epochs between saves")
 unet_width = bounded_int(1, MAX_UNET_WIDTH, "wider networks only exhaust memory")
 diffusion_steps = bounded_int(1, MAX_DIFFUSION_STEPS, "noise levels T")
+mlp_depth = bounded_int(1, MAX_MLP_DEPTH, "deeper MLPs only train slower")
 minutes = _argument_type(float, lambda v: bool(np.isfinite(v)) and 0 < v <= MAX_MINUTES,
                          f"a number > 0 (minutes) up to {MAX_MINUTES} (a year)",
                          "Argparse type: a number of minutes greater than 0, at most a year.")
@@ -209,21 +217,33 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train_gan)
 
     f = sub.add_parser("train-diffusion", help="train a denoising diffusion model on MNIST, checkpointing in --out",
-                       description="Train a small U-Net to predict the noise added to MNIST digits in [-1, 1] "
-                       "(Ho et al. 2020's simple loss); 'sample' draws from it with DDIM. --epochs is the total "
-                       "to reach: a rerun on the same --out resumes from its latest checkpoint.")
-    f.add_argument("--epochs", type=epoch_count, required=True,
-                   help=f"total epochs to reach (resumed ones count; 1 to {MAX_EPOCHS})")
-    f.add_argument("--width", type=unet_width, default=DIFFUSION_WIDTH,
-                   help=f"U-Net channels at 28×28, twice as many at 14×14 and 7×7 (default {DIFFUSION_WIDTH})")
+                       description="Train a diffusion model on MNIST (Ho et al. 2020's simple loss); 'sample' draws "
+                       "from it with DDIM. --space latent (the default) trains a conv autoencoder for a quarter of "
+                       "the time budget (10 epochs without one), then an MLP denoiser on its 16-number latents "
+                       "(Rombach et al. 2022); "
+                       "--space pixels a small U-Net on the digits in [-1, 1]. A rerun on the same --out resumes "
+                       "from its latest checkpoints.")
+    f.add_argument("--epochs", type=epoch_count, default=None,
+                   help=f"the denoiser's total epochs to reach (resumed ones count; 1 to {MAX_EPOCHS}); "
+                   "optional with --time-budget, which then decides")
+    f.add_argument("--space", choices=DIFFUSION_SPACES, default="latent",
+                   help="latent: diffuse an autoencoder's latents (default); pixels: diffuse the images")
+    f.add_argument("--width", type=unet_width, default=None,
+                   help=f"pixels: U-Net channels at 28×28, twice as many at 14×14 and 7×7 (default "
+                   f"{DIFFUSION_WIDTH}); latent: the MLP's width (default {LATENT_WIDTH})")
+    f.add_argument("--depth", type=mlp_depth, default=LATENT_DEPTH,
+                   help=f"latent only: the MLP's residual blocks (default {LATENT_DEPTH})")
+    f.add_argument("--latent", type=latent_size, default=LATENT_DIFFUSION_DIM,
+                   help=f"latent only: numbers per digit in the autoencoder's latent (default {LATENT_DIFFUSION_DIM})")
     f.add_argument("--schedule", choices=DIFFUSION_SCHEDULES, default="cosine",
                    help="the noise schedule (default cosine)")
     f.add_argument("--steps", type=diffusion_steps, default=1000, metavar="T",
                    help="noise levels of the forward process (default 1000)")
     f.add_argument("--batch-size", type=batch_size, default=None,
-                   help="images per step, at most --subset (default 128, or --subset if smaller)")
+                   help="examples per step, at most --subset (default 128 images, 256 latents, or --subset if "
+                   "smaller)")
     f.add_argument("--lr", type=learning_rate, default=None,
-                   help="Adam learning rate (default 1e-3; on resume, the checkpoint's)")
+                   help="the denoiser's Adam learning rate (default 1e-3; on resume, the checkpoint's)")
     f.add_argument("--ema", type=ema_decay, default=0.999, metavar="DECAY",
                    help="moving average of the weights, used for samples (default 0.999; 0: none)")
     f.add_argument("--time-budget", type=minutes, default=None, metavar="MINUTES",
@@ -658,10 +678,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def _sample_diffusion(args: argparse.Namespace, ckpt: Path, out: Path) -> int:
     """``sample`` on a diffusion run: DDIM from seeded noise with the moving average (where kept)."""
     from helpers.training.diffusion import load_diffusion
+    from helpers.training.latent_diffusion import is_latent_run, load_latent_diffusion
 
-    trainer = restore(lambda: load_diffusion(ckpt), ckpt)
-    if args.ddim_steps > trainer.schedule.steps:
-        raise UsageError(f"argument --ddim-steps: at most the run's {trainer.schedule.steps} noise levels, "
+    if is_latent_run(saved_config(ckpt)):
+        trainer = restore(lambda: load_latent_diffusion(ckpt), ckpt)
+        steps = trainer.diffusion.schedule.steps
+    else:
+        trainer = restore(lambda: load_diffusion(ckpt), ckpt)
+        steps = trainer.schedule.steps
+    if args.ddim_steps > steps:
+        raise UsageError(f"argument --ddim-steps: at most the run's {steps} noise levels, "
                          f"got {args.ddim_steps}")
     _err(f"sampling {args.n} images in {args.ddim_steps} DDIM steps")
     images = trainer.sample(args.n, seed=args.seed, steps=args.ddim_steps)
@@ -673,12 +699,16 @@ def _sample_diffusion(args: argparse.Namespace, ckpt: Path, out: Path) -> int:
 
 def cmd_train_diffusion(args: argparse.Namespace) -> int:
     """``train-diffusion``: train (or resume) a diffusion model, save checkpoints and a sample grid."""
-    batch_size = check_batch(args, 128)
+    if args.epochs is None and args.time_budget is None:
+        raise UsageError("train-diffusion needs --epochs, --time-budget or both (e.g. --time-budget 20)")
+    epochs = args.epochs or MAX_EPOCHS
+    latent = args.space == "latent"
+    batch_size = check_batch(args, 256 if latent else 128)
+    width = args.width or (LATENT_WIDTH if latent else DIFFUSION_WIDTH)
     out = prepare_out_dir(args.out)
-    (x, _), _ = load_mnist(scale="-1-1", subset=args.subset)
+    (x, _), _ = load_mnist(scale="0-1" if latent else "-1-1", subset=args.subset)
     _keras()
     from helpers.training.checkpoints import latest_checkpoint
-    from helpers.training.diffusion import build_trainer
 
     ckpt = latest_checkpoint(out)
     if ckpt is not None:
@@ -686,23 +716,51 @@ def cmd_train_diffusion(args: argparse.Namespace) -> int:
         if saved.get("kind") != "diffusion":
             raise CLIError(f"{out} holds another kind of run ({ckpt.name}: {saved.get('kind') or 'a GAN'}), not a "
                            f"diffusion model; use another --out for a new run")
-        want = {"width": args.width, "schedule": args.schedule, "steps": args.steps}
+        want = {"model": "latent_denoiser" if latent else "unet", "width": width, "schedule": args.schedule,
+                "steps": args.steps}
+        if latent:
+            want.update(depth=args.depth, data_shape=[args.latent])
         diff = [f"{k} {saved.get(k)!r} (asked {v!r})" for k, v in want.items() if saved.get(k) != v]
         if diff:
             raise CLIError(f"{out} holds another diffusion model ({ckpt.name}: {', '.join(diff)}); use the same "
-                           f"--width/--schedule/--steps to resume it or another --out for a new run")
+                           f"--space/--width/--depth/--latent/--schedule/--steps to resume it or another --out for "
+                           f"a new run")
     lr = args.lr if args.lr is not None else saved_rate(ckpt, "learning_rate", 1e-3)
-    trainer = build_trainer(args.width, args.schedule, args.steps, learning_rate=lr, ema=args.ema or None,
+    budget = f", budget {args.time_budget:g} min" if args.time_budget else ""
+    if latent:
+        return _train_latent_diffusion(args, x, out, epochs, batch_size, width, lr, budget)
+    from helpers.training.diffusion import build_trainer
+
+    trainer = build_trainer(width, args.schedule, args.steps, learning_rate=lr, ema=args.ema or None,
                             seed=args.seed)
-    _err(f"training a diffusion U-Net (width {args.width}, {trainer.model.count_params():,} weights; {args.schedule} "
-         f"schedule, T {args.steps}) on {len(x)} MNIST images to epoch {args.epochs}, batch {batch_size}, lr {lr:g}, "
-         f"ema {args.ema or 'none'}" + (f", budget {args.time_budget:g} min" if args.time_budget else ""))
-    result = _fit(lambda: trainer.fit(x, args.epochs, batch_size=batch_size, out_dir=out,
+    _err(f"training a diffusion U-Net (width {width}, {trainer.model.count_params():,} weights; {args.schedule} "
+         f"schedule, T {args.steps}) on {len(x)} MNIST images to epoch {epochs}, batch {batch_size}, lr {lr:g}, "
+         f"ema {args.ema or 'none'}{budget}")
+    result = _fit(lambda: trainer.fit(x, epochs, batch_size=batch_size, out_dir=out,
                                       checkpoint_every=args.checkpoint_every, resume=True,
                                       time_budget_s=_seconds(args.time_budget), verbose=True),
                   "the loss became", "Try a lower --lr.")
     grid = save_grid_png(trainer.sample(64, seed=0), out / f"samples-epoch-{trainer.epoch:05d}.png")
-    _summary("diffusion", result, args.epochs, f", grid {grid}")
+    _summary("diffusion", result, epochs, f", grid {grid}")
+    return 0
+
+
+def _train_latent_diffusion(args: argparse.Namespace, x, out: Path, epochs: int, batch_size: int, width: int,
+                            lr: float, budget: str) -> int:
+    """``train-diffusion --space latent``: the autoencoder (unless trained), then the latent denoiser."""
+    from helpers.training.latent_diffusion import AE_SHARE, train_latent_diffusion
+
+    _err(f"training a latent diffusion model on {len(x)} MNIST images: a conv autoencoder (latent {args.latent}"
+         + (f", {AE_SHARE:.0%} of the budget" if args.time_budget else "") + f"), then an MLP denoiser (width "
+         f"{width}, depth {args.depth}; {args.schedule} schedule, T {args.steps}) to epoch {epochs}, batch "
+         f"{batch_size}, lr {lr:g}, ema {args.ema or 'none'}{budget}")
+    model, result = _fit(lambda: train_latent_diffusion(
+        x, epochs, out_dir=out, time_budget_s=_seconds(args.time_budget), latent_dim=args.latent, width=width,
+        depth=args.depth, schedule=args.schedule, steps=args.steps, learning_rate=lr, ema=args.ema or None,
+        batch_size=batch_size, seed=args.seed, checkpoint_every=args.checkpoint_every, verbose=True),
+        "the loss became", "Try a lower --lr.")
+    grid = save_grid_png(model.sample(64, seed=0), out / f"samples-epoch-{model.diffusion.epoch:05d}.png")
+    _summary("latent diffusion", result, epochs, f", grid {grid}")
     return 0
 
 

@@ -574,7 +574,9 @@ def test_cli_constants_match_the_modules():
 
 # ----------------------------------------------------------------------------- train-diffusion
 
-TINY_DIFFUSION = ["--subset", "64", "--batch-size", "32", "--width", "4", "--steps", "40"]
+TINY_DIFFUSION = ["--space", "pixels", "--subset", "64", "--batch-size", "32", "--width", "4", "--steps", "40"]
+TINY_LATENT = ["--subset", "64", "--batch-size", "32", "--latent", "4", "--width", "16", "--depth", "1",
+               "--steps", "40"]
 
 
 def test_train_diffusion_resumes_samples_and_is_not_mixed_up_with_a_gan(mnist_path, trained, tmp_path):
@@ -596,6 +598,22 @@ def test_train_diffusion_resumes_samples_and_is_not_mixed_up_with_a_gan(mnist_pa
     assert code == 2 and "at most the run's 40 noise levels, got 41" in err
     code, _, err = run_main(["train-diffusion", *TINY_DIFFUSION, "--epochs", "1", "--out", trained[0]])
     assert code == 1 and "not a diffusion model" in err
+
+
+def test_latent_diffusion_is_the_default_resumes_without_retraining_its_autoencoder_and_samples(mnist_path, tmp_path):
+    run = tmp_path / "ldm"
+    code, out, err = run_main(["train-diffusion", *TINY_LATENT, "--epochs", "1", "--out", run])
+    assert code == 0, err
+    assert "latent diffusion: epoch 1/1" in out and "a conv autoencoder (latent 4)" in err
+    assert state(run / "ckpt-00001")["config"]["model"] == "latent_denoiser" and (run / "autoencoder").is_dir()
+    code, out, err = run_main(["train-diffusion", *TINY_LATENT, "--epochs", "2", "--out", run])
+    assert code == 0 and "not trained again" in out and "epoch 2/2 (1 this run)" in out, err
+    a = tmp_path / "a.npy"
+    code, out, err = run_main(["sample", "--run", run, "--n", "5", "--ddim-steps", "4", "--out", a])
+    assert code == 0 and "(4 DDIM steps)" in out, err
+    assert np.load(a).shape == (5, 28, 28)
+    code, _, err = run_main(["train-diffusion", *TINY_LATENT, "--depth", "2", "--epochs", "3", "--out", run])
+    assert code == 1 and "depth 1 (asked 2)" in err
 
 
 def test_a_new_run_gets_its_architectures_rates_and_a_resumed_one_keeps_its_own(trained, run_copy):

@@ -339,7 +339,10 @@ CASES = [
     case("ae-out-unwritable", ["train-autoencoder", "--latent", "4", "--epochs", "1", "--out", "{tmp}/ro"], 1,
          "{tmp}/ro", "not writable", setup=unwritable("ro")),
     # ------------------------------------------------------------------ train-diffusion
-    case("diff-no-epochs", ["train-diffusion", "--out", "d"], 2, "required", "--epochs"),
+    case("diff-no-epochs", ["train-diffusion", "--out", "d"], 2, "needs --epochs, --time-budget or both"),
+    case("diff-space", [*F, "--space", "voxels"], 2, "--space", "'voxels'", "latent", "pixels"),
+    case("diff-depth-0", [*F, "--depth", "0"], 2, "--depth", "got 0", "up to 64"),
+    case("diff-latent-0", [*F, "--latent", "0"], 2, "--latent", "got 0"),
     case("diff-width-0", [*F, "--width", "0"], 2, "--width", "got 0", "up to 256"),
     case("diff-width-huge", [*F, "--width", "257"], 2, "--width", "257", "exhaust memory"),
     case("diff-schedule", [*F, "--schedule", "sigmoid"], 2, "--schedule", "'sigmoid'", "cosine"),
@@ -352,11 +355,16 @@ CASES = [
          "is not a directory", setup=a_file("f")),
     case("diff-a-gan-run", ["train-diffusion", "--epochs", "1", "--subset", "64", "--out", "{tmp}/run"], 1,
          "holds another kind of run", "not a diffusion model", setup=gan_state()),
-    case("diff-another-width", ["train-diffusion", "--epochs", "1", "--width", "32", "--subset", "64", "--out",
-                                "{tmp}/run"], 1,
-         "width 16 (asked 32)", "--width/--schedule/--steps",
-         setup=state_json('{"epoch": 1, "step": 1, "config": {"kind": "diffusion", "width": 16, '
+    case("diff-another-width", ["train-diffusion", "--epochs", "1", "--space", "pixels", "--width", "32", "--subset",
+                                "64", "--out", "{tmp}/run"], 1,
+         "width 16 (asked 32)", "--space/--width/--depth/--latent/--schedule/--steps",
+         setup=state_json('{"epoch": 1, "step": 1, "config": {"kind": "diffusion", "model": "unet", "width": 16, '
                           '"schedule": "cosine", "steps": 1000}}')),
+    case("diff-pixels-on-a-latent-run", ["train-diffusion", "--epochs", "1", "--space", "pixels", "--subset", "64",
+                                         "--out", "{tmp}/run"], 1,
+         "model 'latent_denoiser' (asked 'unet')", "width 512 (asked 8)",
+         setup=state_json('{"epoch": 1, "step": 1, "config": {"kind": "diffusion", "model": "latent_denoiser", '
+                          '"width": 512, "depth": 3, "data_shape": [16], "schedule": "cosine", "steps": 1000}}')),
     case("sample-ddim-steps-0", [*S, "--ddim-steps", "0"], 2, "--ddim-steps", "got 0"),
     case("gan-on-a-diffusion-run", ["train-gan", "--arch", "mlp", "--epochs", "1", "--out", "{tmp}/run"], 1,
          "holds a diffusion model, not a GAN", "train-diffusion",

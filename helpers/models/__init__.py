@@ -3,7 +3,7 @@
 * :mod:`~helpers.models.gan`: the articles' MLP GAN, the DCGAN, a deliberately collapsed generator;
 * :mod:`~helpers.models.autoencoder`: dense and convolutional autoencoders, the VAE, the articles' decoder;
 * :mod:`~helpers.models.classifier`: a small CNN, softmax regression, the judge's CNN;
-* :mod:`~helpers.models.score`: the 2-D score network and the small U-Net of the diffusion model;
+* :mod:`~helpers.models.score`: the 2-D score network, the small U-Net of the diffusion model, the latent MLP denoiser;
 * :mod:`~helpers.models.shapes`: the image shape and the build-time shape check they share.
 
 A new model goes in the module of its family. ``models.build_gan`` etc. are imported on first use.
@@ -18,5 +18,5 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "classifier": ("build_classifier", "build_linear_classifier", "build_judge_model"),
     "autoencoder": ("build_dense_encoder", "build_dense_decoder", "build_article_decoder", "build_conv_encoder",
                     "build_conv_decoder", "build_autoencoder"),
-    "score": ("SinusoidalEmbedding", "build_toy_score_model", "build_unet"),
+    "score": ("SinusoidalEmbedding", "build_toy_score_model", "build_unet", "build_latent_denoiser"),
 })

@@ -6,6 +6,8 @@
 * :func:`build_unet`: a small U-Net ``ε̂(xₜ, t)`` for 28×28 images (Ho et al. 2020, shrunk for a CPU): two
   resolutions down (28 → 14 → 7) and back up with skip connections, one residual block per resolution, the time
   ``t/T`` fed through :class:`SinusoidalEmbedding` into every block.
+* :func:`build_latent_denoiser`: a residual MLP ``ε̂(zₜ, t)`` for an autoencoder's latent vectors (latent
+  diffusion, Rombach et al. 2022): the diffusion runs on a few numbers per image instead of 784 pixels.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from helpers.models.shapes import IMAGE_SHAPE, expect_shape
 
 layers = keras.layers
 
-__all__ = ["SinusoidalEmbedding", "build_toy_score_model", "build_unet"]
+__all__ = ["SinusoidalEmbedding", "build_latent_denoiser", "build_toy_score_model", "build_unet"]
 
 
 @keras.saving.register_keras_serializable(package="helpers")
@@ -96,3 +98,25 @@ def build_unet(width: int = 32, time_dim: int = 64) -> keras.Model:
     eps = layers.Conv2D(1, 3, padding="same", kernel_initializer="zeros", name="eps")(keras.ops.silu(h))
     expect_shape(eps, (None, *IMAGE_SHAPE), "unet output")
     return keras.Model([x_in, t_in], eps, name="unet")
+
+
+def build_latent_denoiser(latent_dim: int = 16, width: int = 512, depth: int = 3, time_dim: int = 64) -> keras.Model:
+    """A residual MLP predicting the noise in a noisy latent vector ``z_t`` (n, ``latent_dim``) at time ``t/T``
+    (n, 1): ``depth`` blocks of LayerNorm → SiLU → Dense (+ the time's projection) → SiLU → Dense, each added to
+    its input; the output layer starts at zero (ε̂ = 0)."""
+    latent_dim, width = positive_int("latent_dim", latent_dim), positive_int("width", width)
+    depth, time_dim = positive_int("depth", depth), positive_int("time_dim", time_dim)
+    z_in = keras.Input(shape=(latent_dim,), name="z_t")
+    t_in = keras.Input(shape=(1,), name="t")
+    temb = SinusoidalEmbedding(time_dim, name="time_embedding")(t_in)
+    temb = layers.Dense(width, activation="silu", name="time_mlp")(temb)
+    h = layers.Dense(width, name="stem")(z_in)
+    for i in range(depth):
+        r = layers.LayerNormalization(name=f"block{i}_norm")(h)
+        r = layers.Dense(width, name=f"block{i}_dense1")(keras.ops.silu(r))
+        r = r + layers.Dense(width, name=f"block{i}_time")(temb)
+        h = h + layers.Dense(width, name=f"block{i}_dense2")(keras.ops.silu(r))
+    h = keras.ops.silu(layers.LayerNormalization(name="out_norm")(h))
+    eps = layers.Dense(latent_dim, kernel_initializer="zeros", name="eps")(h)
+    expect_shape(eps, (None, latent_dim), "latent denoiser output")
+    return keras.Model([z_in, t_in], eps, name="latent_denoiser")

@@ -5,6 +5,8 @@
 * :mod:`~helpers.training.checkpoints`: the one checkpoint store (atomic folders, ``state.json``, listing, pruning);
 * :mod:`~helpers.training.gan`, :mod:`~helpers.training.autoencoder` and :mod:`~helpers.training.diffusion`: the
   trainers on them;
+* :mod:`~helpers.training.latent_diffusion`: an autoencoder, then diffusion on its latents (``train-diffusion``'s
+  default);
 * :mod:`~helpers.training.score_matching`: denoising score matching on points (a 2-D score network);
 * :mod:`~helpers.training.guidance`: classifier guidance, the diffusion sampler steered by a classifier's gradient;
 * :mod:`~helpers.training.sampling`: images from a generator (seeded noise, uint8);
@@ -28,4 +30,5 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "score_matching": ("dsm_loss", "fit_score", "predict_score"),
     "diffusion": ("DiffusionTrainer", "train_diffusion", "load_diffusion", "noise_prediction_loss"),
     "guidance": ("guided_sample", "log_prob_gradient"),
+    "latent_diffusion": ("LatentDiffusion", "train_latent_diffusion", "load_latent_diffusion"),
 })

@@ -45,7 +45,8 @@ def noise_prediction_loss(model: keras.Model, x0, t, eps, alpha_bars, steps: int
     """The mean over pixels and images of ``(model([xₜ, t/T]) − ε)²`` with ``xₜ = √ᾱₜ x₀ + √(1 − ᾱₜ) ε``;
     ``t`` integers (n,) in 1 … T, ``alpha_bars`` the schedule's ᾱ (length T + 1)."""
     ops = keras.ops
-    ab = ops.reshape(ops.take(ops.convert_to_tensor(alpha_bars, "float32"), t), (-1, 1, 1, 1))
+    ab = ops.take(ops.convert_to_tensor(alpha_bars, "float32"), t)
+    ab = ops.reshape(ab, (-1,) + (1,) * (len(ops.shape(x0)) - 1))  # one ᾱₜ per example, any example shape
     x_t = ops.sqrt(ab) * x0 + ops.sqrt(1.0 - ab) * eps
     time = ops.reshape(ops.cast(t, "float32") / float(steps), (-1, 1))
     return ops.mean(ops.square(model([x_t, time], training=training) - eps))
@@ -60,13 +61,16 @@ class DiffusionTrainer:
     """
 
     def __init__(self, model: keras.Model, schedule: NoiseSchedule | None = None, *, learning_rate=1e-3,
-                 ema: float | None = 0.999, width: int | None = None, seed: int = 0):
+                 ema: float | None = 0.999, width: int | None = None, depth: int | None = None, seed: int = 0):
         self.schedule = make_schedule() if schedule is None else schedule
         if not isinstance(self.schedule, NoiseSchedule):
             raise TypeError(f"schedule must be a helpers.maths.diffusion.NoiseSchedule, got {type(schedule).__name__}")
         if ema is not None and (isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0.0 < ema < 1.0):
             raise ValueError(f"ema must be a decay in (0, 1), e.g. 0.999 (or None for no average), got {ema!r}")
         self.model, self.ema, self.width, self.seed = model, None if ema is None else float(ema), width, int(seed)
+        self.depth = depth
+        #: the shape of one example the network denoises: an image's (28, 28, 1), or a latent vector's (d,)
+        self.data_shape = tuple(int(d) for d in model.inputs[0].shape[1:])
         self.optimizer = keras.optimizers.Adam(rate_or_schedule("learning_rate", learning_rate))
         self._noise_seed = keras.random.SeedGenerator(seed)
         #: the moving average of the weights (``None`` without ``ema``)
@@ -117,8 +121,8 @@ class DiffusionTrainer:
         if self._compiled is None:
             if not self.optimizer.built:
                 self.optimizer.build(self.model.trainable_variables)
-            self._compiled = engine.compile_stateful(self._step, IMAGE_SHAPE, self._state_variables())
-        out = self._compiled(keras.ops.reshape(keras.ops.cast(x0, "float32"), (-1, *IMAGE_SHAPE)))
+            self._compiled = engine.compile_stateful(self._step, self.data_shape, self._state_variables())
+        out = self._compiled(keras.ops.reshape(keras.ops.cast(x0, "float32"), (-1, *self.data_shape)))
         self.step += 1
         return dict(out)
 
@@ -140,6 +144,9 @@ class DiffusionTrainer:
         n, seed = positive_int("n", n), non_negative_int("seed", seed)
         steps = count("steps", steps, 1, self.schedule.steps)
         batch_size = positive_int("batch_size", batch_size)
+        if self.data_shape != IMAGE_SHAPE:
+            raise ValueError(f"sample makes images; this model denoises vectors of shape {self.data_shape} "
+                             "(use helpers.training.latent_diffusion.LatentDiffusion.sample)")
         x_T = np.random.default_rng(seed).standard_normal((n, *IMAGE_SHAPE)).astype(np.float32)
         x0 = ddim_sample(lambda x, t: self.predict_noise(x, t, batch_size), x_T, self.schedule, steps)
         x0 = np.clip(x0, -1.0, 1.0).astype(np.float32)
@@ -154,6 +161,8 @@ class DiffusionTrainer:
             "model": self.model.name,
             "params": int(self.model.count_params()),
             "width": self.width,
+            "depth": self.depth,
+            "data_shape": list(self.data_shape),
             "schedule": self.schedule.name,
             "steps": self.schedule.steps,
             "learning_rate": float(keras.ops.convert_to_numpy(self.optimizer.learning_rate)),
@@ -223,7 +232,15 @@ class DiffusionTrainer:
         dataset of such batches; the other arguments as :meth:`helpers.training.gan.GANTrainer.fit`'s."""
         positive_int("epochs", epochs)
         positive_int("batch_size", batch_size)
-        if isinstance(data, np.ndarray):
+        if isinstance(data, np.ndarray) and self.data_shape != IMAGE_SHAPE:  # latent vectors, say
+            if data.shape[1:] != self.data_shape or len(data) < 1 or not np.all(np.isfinite(data)):
+                raise ValueError(f"data must be finite floats of shape (n, {', '.join(map(str, self.data_shape))}) "
+                                 f"with n >= 1, got {data.shape}")
+            vectors = data.astype(np.float32)
+
+            def dataset():
+                return make_dataset(vectors, batch_size=batch_size, seed=self.seed + 7919 * self.epoch)
+        elif isinstance(data, np.ndarray):
             if data.dtype == np.uint8:
                 raise ValueError("images must be floats in [-1, 1], got uint8; use load_mnist(scale='-1-1')")
             if data.ndim not in (3, 4) or data.shape[1:3] != IMAGE_SHAPE[:2] or len(data) < 1:
@@ -265,6 +282,9 @@ def load_diffusion(run: str | os.PathLike) -> DiffusionTrainer:
     """Rebuild the diffusion model saved in a run directory (its latest checkpoint) or in one checkpoint folder."""
     ckpt = run_checkpoint(run)
     config = read_state(ckpt).get("config", {})
+    if config.get("model") == "latent_denoiser":
+        raise ValueError(f"checkpoint {ckpt} is a latent diffusion model: load it with "
+                         "helpers.training.latent_diffusion.load_latent_diffusion")
     if config.get("kind") != "diffusion" or config.get("schedule") not in SCHEDULES or not config.get("width"):
         raise ValueError(f"checkpoint {ckpt} is not a diffusion model (kind={config.get('kind')!r}, "
                          f"schedule={config.get('schedule')!r}, width={config.get('width')!r})")
