@@ -55,6 +55,8 @@ def test_train_resume_sample_and_load(tmp_path):
     a = model.sample(6, seed=3, steps=5)
     assert a.shape == (6, 28, 28) and a.dtype == np.uint8
     np.testing.assert_array_equal(a, model.sample(6, seed=3, steps=5))  # the same seed, the same digits
+    floats = model.sample(6, seed=3, steps=5, as_uint8=False)  # the decoder's [0, 1], 0 → 0 and 1 → 255
+    assert floats.shape == (6, 28, 28, 1) and np.abs(a.astype(int) - np.rint(floats[..., 0] * 255)).max() <= 1
     assert not np.array_equal(a, model.sample(6, seed=4, steps=5))
     z = model.encode(digits(8, seed=5))
     np.testing.assert_allclose(model.decode(z), model.autoencoder.reconstruct(digits(8, seed=5)), atol=1e-5)

@@ -35,6 +35,7 @@ from helpers.training import loop
 from helpers.training.autoencoder import AutoencoderTrainer, load_autoencoder
 from helpers.training.checkpoints import latest_checkpoint, read_state, run_checkpoint
 from helpers.training.diffusion import SAMPLE_STEPS, DiffusionTrainer
+from helpers.training.sampling import to_uint8
 
 #: the folder of a run directory that holds the autoencoder's checkpoints
 AUTOENCODER_DIR = "autoencoder"
@@ -83,7 +84,7 @@ class LatentDiffusion:
         z0 = ddim_sample(lambda z, t: self.diffusion.predict_noise(z.astype(np.float32), t, batch_size), z_T,
                          self.diffusion.schedule, steps, clip=self.clip)
         images = self.decode(z0, batch_size)
-        return np.round(images[..., 0] * 255.0).astype(np.uint8) if as_uint8 else images
+        return to_uint8(2.0 * images - 1.0) if as_uint8 else images  # the decoder's [0, 1] as the GANs' [-1, 1]
 
 
 def build_diffusion(latent_dim: int, width: int = 512, depth: int = 3, schedule: str = "cosine", steps: int = 1000,
