@@ -24,6 +24,10 @@ Recipes (``--recipes``):
 * ``ours-b64``: the defaults before that: batch 64, Adam 2e-4, moving average 0.999.
 * ``tutorial``: the TensorFlow tutorial's DCGAN recipe: Adam 1e-4 (β₁ 0.9), batch 256, no average.
 * ``dcgan``: our DCGAN recipe: Adam 2e-4, β₁ 0.5, batch 128, moving average 0.999.
+
+A ``--custom`` recipe may also set ``anneal=F``: both learning rates fall on a half cosine to F times themselves
+by the end of the recipe's own clock (``GANTrainer(anneal=F)``, told the fraction of ``--minutes`` used every
+100 steps; with ``--epochs``, the fraction of the epochs or of ``--time-budget``, whichever is further).
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ RECIPES = {
 }
 #: what a ``--custom`` recipe may set, and how each value is read
 CUSTOM_KEYS = {"arch": str, "batch_size": int, "lr": float, "lr_g": float, "lr_d": float, "beta_1": float,
-               "ema": float, "decay": float, "width": int}
+               "ema": float, "decay": float, "width": int, "anneal": float}
 
 
 def custom_recipe(text: str) -> tuple[str, dict]:
@@ -98,14 +102,14 @@ def rate(recipe: dict, steps_per_epoch: int):
 class ByTheClock:
     """One recipe trained in slices of wall-clock time: its own trainer, batches and clock."""
 
-    def __init__(self, name: str, x: np.ndarray, seed: int):
-        self.name, self.recipe, self.x, self.seed = name, RECIPES[name], x, seed
+    def __init__(self, name: str, x: np.ndarray, seed: int, budget_s: float):
+        self.name, self.recipe, self.x, self.seed, self.budget_s = name, RECIPES[name], x, seed, budget_s
         r = self.recipe
         keras.utils.set_random_seed(seed)
         lr_g, lr_d = rates(r, math.ceil(len(x) / r["batch_size"]))
         models = build_gan(r["arch"], 100, r.get("width", 64))
         self.trainer = GANTrainer(*models, g_learning_rate=lr_g, d_learning_rate=lr_d,
-                                  beta_1=r["beta_1"], ema=r["ema"], seed=seed)
+                                  beta_1=r["beta_1"], ema=r["ema"], anneal=r.get("anneal"), seed=seed)
         self.batches = self._batches()
         self.seconds = 0.0
         self.images = 0
@@ -128,6 +132,7 @@ class ByTheClock:
             pending.append(out["d_loss"] + out["g_loss"])
             if len(pending) >= 100:
                 self._check(pending)
+                self.trainer.set_progress((before + time.perf_counter() - start) / self.budget_s)
         self._check(pending)
         self.seconds = before + time.perf_counter() - start
 
@@ -140,8 +145,8 @@ class ByTheClock:
 def by_the_clock(names: list[str], x: np.ndarray, minutes: float, slice_s: float, seed: int) -> list[tuple]:
     """Train every recipe for ``minutes`` of its own wall-clock time, taking turns; (name, recipe, epochs,
     seconds, images/s, trainer or None if it diverged) for each."""
-    runs = [ByTheClock(name, x, seed) for name in names]
     budget = minutes * 60
+    runs = [ByTheClock(name, x, seed, budget) for name in names]
     for turn in itertools.count(1):
         waiting = [r for r in runs if r.seconds < budget and r.diverged is None]
         if not waiting:
@@ -165,7 +170,8 @@ def by_epochs(names: list[str], x: np.ndarray, epochs: int, time_budget: float |
         trainer, result = train_gan(
             r["arch"], x, epochs, seed=seed, batch_size=r["batch_size"], verbose=False,
             time_budget_s=None if time_budget is None else time_budget * 60,
-            trainer_kwargs=dict(g_learning_rate=lr_g, d_learning_rate=lr_d, beta_1=r["beta_1"], ema=r["ema"]),
+            trainer_kwargs=dict(g_learning_rate=lr_g, d_learning_rate=lr_d, beta_1=r["beta_1"], ema=r["ema"],
+                                anneal=r.get("anneal")),
         )
         done.append((name, r, result.epochs_done, result.seconds, result.images_per_s, trainer, None))
     return done

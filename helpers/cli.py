@@ -51,6 +51,8 @@ MAX_DIFFUSION_STEPS = 10_000
 #: "By the clock"); a resumed run keeps the rates in its checkpoint unless --lr-g / --lr-d are given
 DEFAULT_BATCH = {"mlp": 128, "dcgan": 128}
 DEFAULT_LR = {"mlp": 8e-4, "dcgan": 2e-4}
+#: train-gan --anneal: the last learning rate as a fraction of the first (1: constant rates)
+DEFAULT_ANNEAL = {"mlp": 1.0, "dcgan": 1.0}
 DIFFUSION_WIDTH = 8  # train-diffusion's U-Net: twice the images per second of width 16 (benchmarks/README.md)
 DIFFUSION_SPACES = ("latent", "pixels")
 #: train-diffusion --space latent: the autoencoder's latent size, the MLP denoiser's width and residual blocks
@@ -140,6 +142,8 @@ test_subset_size = _argument_type(int, lambda v: 1 <= v <= MNIST_TEST, f"an inte
                                   "Argparse type: a number of MNIST test examples, 1 to 10000.")
 ema_decay = _argument_type(float, lambda v: 0 <= v < 1, "a decay from 0 (no average) up to but not including 1",
                            "Argparse type: a moving-average decay in [0, 1); 0 turns the average off.")
+anneal_fraction = _argument_type(float, lambda v: 0 <= v <= 1, "a fraction from 0 to 1 (1: constant rates)",
+                                 "Argparse type: the last learning rate as a fraction of the first, in [0, 1].")
 non_negative_float = _argument_type(float, lambda v: bool(np.isfinite(v)) and v >= 0, "a number >= 0",
                                     "Argparse type: a finite number of 0 or more.")
 
@@ -205,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"discriminator Adam learning rate (default: {rates}; on resume, the checkpoint's)")
     t.add_argument("--ema", type=ema_decay, default=0.999, metavar="DECAY",
                    help="moving average of the generator's weights, used for samples (default 0.999; 0: none)")
+    annealed = ", ".join(f"{a} {f:g}" for a, f in DEFAULT_ANNEAL.items())
+    t.add_argument("--anneal", type=anneal_fraction, default=None, metavar="FRACTION",
+                   help="both learning rates fall on a half cosine to this fraction of themselves by the end of "
+                   f"the run (--epochs or --time-budget, whichever ends it first; 1: constant; default: {annealed}; "
+                   "on resume, the checkpoint's)")
     t.add_argument("--time-budget", type=minutes, default=None, metavar="MINUTES",
                    help="stop after the epoch that crosses this many minutes (and save)")
     t.add_argument("--subset", type=subset_size, default=None, metavar="N",
@@ -484,6 +493,14 @@ def saved_rate(checkpoint: Path | None, key: str, default: float) -> float:
     return float(rate)
 
 
+def saved_anneal(checkpoint: Path) -> float:
+    """The ``anneal`` a checkpoint was trained with; 1 (constant rates) for a run without one."""
+    anneal = saved_config(checkpoint).get("anneal")
+    if isinstance(anneal, bool) or not isinstance(anneal, (int, float)) or not 0 <= anneal <= 1:
+        return 1.0
+    return float(anneal)
+
+
 def checkpoint_ema(checkpoint: Path) -> float | None:
     """The generator-averaging decay a checkpoint was trained with (``None``: no average, or an older run)."""
     from helpers.training.gan import EMA_FILE
@@ -636,12 +653,15 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
         # GANTrainer.fit restores it and says "resumed from <ckpt> (epoch, step)" on stderr.
     args.lr_g, args.lr_d = (given if given is not None else saved_rate(ckpt, key, DEFAULT_LR[args.arch])
                             for given, key in ((args.lr_g, "g_learning_rate"), (args.lr_d, "d_learning_rate")))
+    if args.anneal is None:
+        args.anneal = DEFAULT_ANNEAL[args.arch] if ckpt is None else saved_anneal(ckpt)
     keras.utils.set_random_seed(args.seed)
     g, d = build_gan(args.arch, latent)
     trainer = GANTrainer(g, d, g_learning_rate=args.lr_g, d_learning_rate=args.lr_d, ema=args.ema or None,
-                         seed=args.seed)
+                         anneal=None if args.anneal == 1 else args.anneal, seed=args.seed)
     _err(f"training {args.arch} GAN on {len(x)} MNIST images to epoch {args.epochs}, batch {batch_size}, "
-         f"lr_g {args.lr_g:g}, lr_d {args.lr_d:g}, ema {args.ema or 'none'}"
+         f"lr_g {args.lr_g:g}, lr_d {args.lr_d:g}"
+         + ("" if args.anneal == 1 else f" annealed to {args.anneal:g}× them") + f", ema {args.ema or 'none'}"
          + (f", budget {args.time_budget:g} min" if args.time_budget else ""))
     result = _fit(lambda: trainer.fit(x, args.epochs, batch_size=batch_size, out_dir=out,
                                       checkpoint_every=args.checkpoint_every, resume=True,

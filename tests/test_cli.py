@@ -499,6 +499,7 @@ def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
         (cli.minutes, [("0.5", 0.5), ("525600", 525_600.0)], ["0", "-1", "525601", "inf", "nan", "x"]),
         (cli.noise_std, [("0", 0.0), ("1", 1.0)], ["-0.1", "1.01", "inf", "nan", "x"]),
         (cli.learning_rate, [("2e-4", 2e-4), ("3.4e38", 3.4e38)], ["0", "-1", "1e39", "inf", "nan", "x"]),
+        (cli.anneal_fraction, [("0", 0.0), ("0.1", 0.1), ("1", 1.0)], ["-0.1", "1.01", "inf", "nan", "x"]),
     ],
 )
 def test_argument_types(fn, good, bad):
@@ -625,3 +626,20 @@ def test_a_new_run_gets_its_architectures_rates_and_a_resumed_one_keeps_its_own(
     code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "3", "--out", run_copy])
     assert code == 0, err
     assert "lr_g 0.0008, lr_d 0.0005" in err and "from now on" not in err  # the checkpoint's rates, unchanged
+
+
+def test_anneal_goes_into_the_checkpoint_and_a_resumed_run_keeps_it_unless_given(trained, run_copy):
+    _run, _out, err = trained
+    assert "annealed" not in err and state(run_copy / "ckpt-00001")["config"]["anneal"] is None  # mlp default: 1
+    code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "2", "--anneal", "0.1", "--out", run_copy])
+    assert code == 0, err
+    assert "lr_g 0.0008, lr_d 0.0008 annealed to 0.1× them" in err
+    assert "anneal: None in the checkpoint, 0.1 from now on" in err
+    s = state(run_copy / "ckpt-00002")["config"]
+    assert (s["anneal"], s["g_learning_rate"]) == (0.1, pytest.approx(8e-4))  # the rate it started from
+    code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "3", "--out", run_copy])
+    assert code == 0, err
+    assert "annealed to 0.1× them" in err and "from now on" not in err  # the checkpoint's anneal, unchanged
+    code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "4", "--anneal", "1", "--out", run_copy])
+    assert code == 0, err
+    assert "annealed" not in err and "anneal: 0.1 in the checkpoint, None from now on" in err

@@ -209,6 +209,8 @@ CASES = [
     case("gan-lr-d-float32-inf", [*G, "--lr-d", "1e39"], 2, "--lr-d", "1e39", "float32's largest"),
     case("gan-ema-1", [*G, "--ema", "1"], 2, "--ema", "got 1", "not including 1"),
     case("gan-ema-nan", [*G, "--ema", "nan"], 2, "--ema", "nan"),
+    case("gan-anneal-over-1", [*G, "--anneal", "1.5"], 2, "--anneal", "got 1.5", "from 0 to 1"),
+    case("gan-anneal-negative", [*G, "--anneal", "-0.1"], 2, "--anneal", "-0.1", "1: constant rates"),
     case("gan-budget-0", [*G, "--time-budget", "0"], 2, "--time-budget", "got 0", "> 0"),
     case("gan-budget-negative", [*G, "--time-budget", "-2"], 2, "--time-budget", "-2"),
     case("gan-budget-inf", [*G, "--time-budget", "inf"], 2, "--time-budget", "inf", "525600"),

@@ -676,3 +676,85 @@ def test_the_hand_written_jax_step_trains_both_players_or_names_the_backend_it_n
 def test_generate_names_bad_latents_and_batch_sizes(trainer, z, batch_size, words):
     with pytest.raises(ValueError, match=words):
         training.generate(trainer.generator, z, batch_size=batch_size)
+
+
+# --------------------------------------------------------------------------- learning rates annealed over the run
+
+
+def rates_of(tr) -> tuple[float, float]:
+    return (float(keras.ops.convert_to_numpy(tr.g_optimizer.learning_rate)),
+            float(keras.ops.convert_to_numpy(tr.d_optimizer.learning_rate)))
+
+
+@pytest.mark.parametrize("anneal", [-0.1, 1.5, True, "0"])
+def test_anneal_must_be_a_fraction_in_the_closed_unit_interval(anneal):
+    with pytest.raises(ValueError, match=r"anneal must be the last learning rate as a fraction of the first, "
+                                         rf"in \[0, 1\] \(or None for constant rates\), got {anneal!r}"):
+        GANTrainer(*small_gan(), anneal=anneal)
+
+
+def test_anneal_refuses_a_rate_that_is_already_a_schedule():
+    decay = keras.optimizers.schedules.ExponentialDecay(2e-4, 10, 0.9)
+    with pytest.raises(ValueError, match="anneal sets the learning rates as the run goes; d_learning_rate is "
+                                         "already a schedule \\(ExponentialDecay\\)"):
+        GANTrainer(*small_gan(), d_learning_rate=decay, anneal=0.0)
+
+
+def test_set_progress_puts_both_rates_on_the_half_cosine():
+    tr = GANTrainer(*small_gan(), g_learning_rate=8e-4, d_learning_rate=4e-4, anneal=0.1)
+    for fraction in (0.0, 0.25, 0.5, 1.0, 1.7):
+        tr.set_progress(fraction)
+        scale = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(fraction, 1.0)))
+        assert rates_of(tr) == pytest.approx((8e-4 * scale, 4e-4 * scale), rel=1e-6)
+    assert rates_of(tr) == pytest.approx((8e-5, 4e-5), rel=1e-6)  # the bottom: anneal times the start
+    # the checkpoint's config names the rates it started from, and the anneal
+    config = tr.config()
+    assert (config["g_learning_rate"], config["d_learning_rate"], config["anneal"]) == (
+        pytest.approx(8e-4), pytest.approx(4e-4), 0.1)
+
+
+def test_without_anneal_set_progress_changes_nothing(trainer):
+    trainer.set_progress(0.9)
+    assert rates_of(trainer) == pytest.approx((2e-4, 2e-4), rel=1e-6) and trainer.config()["anneal"] is None
+
+
+def test_run_fraction_is_the_larger_of_epochs_and_time_used():
+    from helpers.training.loop import run_fraction
+
+    assert run_fraction(1, 4, 30.0, None) == 0.25
+    assert run_fraction(1, 4, 30.0, 60.0) == 0.5       # the time budget is further along
+    assert run_fraction(3, 4, 30.0, 60.0) == 0.75      # the epochs are
+    assert run_fraction(5, 4, 90.0, 60.0) == 1.0       # never past the end
+    assert run_fraction(0, 4, 0.0, None) == 0.0
+
+
+def test_fit_tells_an_annealing_trainer_how_far_the_run_is(monkeypatch):
+    from helpers.training import loop
+
+    tr = GANTrainer(*small_gan(), g_learning_rate=1e-3, d_learning_rate=1e-3, anneal=0.0, seed=0)
+    told = []
+    real = GANTrainer.set_progress
+
+    def recorded(self, fraction):
+        told.append(round(fraction, 6))
+        real(self, fraction)
+
+    monkeypatch.setattr(loop, "READ_EVERY", 2)
+    monkeypatch.setattr(GANTrainer, "set_progress", recorded)
+    tr.fit(images(), 3, batch_size=BATCH, verbose=False)  # 4 steps an epoch: told at its start, after 2 and 4 steps
+    # the first epoch's length is not known yet, so inside it the run reads as at its start
+    third, inside = 1 / 3, 64 / 100 / 3
+    assert told == pytest.approx([0.0, 0.0, 0.0, third, third + inside, 2 * third, 2 * third, 2 * third + inside, 1.0])
+    assert rates_of(tr) == pytest.approx((0.0, 0.0), abs=1e-12)  # anneal=0: the run ends at the bottom
+
+
+def test_an_annealing_run_resumes_on_its_cosine_from_the_rate_it_started_with(tmp_path):
+    tr = GANTrainer(*small_gan(), g_learning_rate=1e-3, d_learning_rate=1e-3, anneal=0.0, seed=0)
+    tr.fit(images(), 2, batch_size=BATCH, out_dir=tmp_path, verbose=False)
+    assert json.loads((tmp_path / "ckpt-00002" / "state.json").read_text())["config"]["g_learning_rate"] == \
+        pytest.approx(1e-3)
+    again = GANTrainer(*small_gan(), g_learning_rate=1e-3, d_learning_rate=1e-3, anneal=0.0, seed=0)
+    result = again.fit(images(), 4, batch_size=BATCH, out_dir=tmp_path, verbose=False)
+    assert result.changed_on_resume == {} and again.epoch == 4
+    # the last epoch (4 steps, fewer than loop.READ_EVERY) was told at its start, 3/4 of the way
+    assert rates_of(again)[0] == pytest.approx(1e-3 * 0.5 * (1 + math.cos(math.pi * 3 / 4)), rel=1e-5)

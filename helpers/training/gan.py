@@ -24,6 +24,7 @@ import numpy as np
 from helpers._keras import keras  # quietly: no TensorFlow start-up lines
 from helpers.checks import positive_int, rate_or_schedule, values_in
 from helpers.data import make_dataset
+from helpers.maths import schedules
 from helpers.models.gan import build_gan
 from helpers.training import engine, loop
 from helpers.training.checkpoints import assign_arrays, read_state, variable_arrays, write_checkpoint
@@ -73,6 +74,12 @@ class GANTrainer:
     Averaging the iterates damps the rotation of the two players around the equilibrium and
     usually gives cleaner samples at no cost to training.
 
+    ``anneal``: both learning rates follow a half cosine from their given values down to ``anneal``
+    times them (0 to 1; ``None`` keeps them constant) over the run, as far as :meth:`set_progress`
+    says it has gone: :func:`helpers.training.loop.fit` calls it with the larger of the epochs done
+    over the epochs asked for and the time used over the time budget, so a run with a time budget
+    ends at the bottom of the cosine whatever the machine's speed.
+
     ``strategy`` (TensorFlow backend): a ``tf.distribute.Strategy`` such as
     ``tf.distribute.MirroredStrategy()`` whose ``scope()`` built both models; every batch is split
     over its replicas, with the noise drawn once for the whole batch and BatchNorm statistics
@@ -93,6 +100,7 @@ class GANTrainer:
         d_optimizer: keras.optimizers.Optimizer | None = None,
         update: str = "simultaneous",
         ema: float | None = None,
+        anneal: float | None = None,
         seed: int = 0,
         strategy=None,
     ):
@@ -102,6 +110,10 @@ class GANTrainer:
             raise ValueError(f"beta_1 must be in [0, 1), got {beta_1!r}")
         if ema is not None and (isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0.0 < ema < 1.0):
             raise ValueError(f"ema must be a decay in (0, 1), e.g. 0.999 (or None for no average), got {ema!r}")
+        if anneal is not None and (isinstance(anneal, bool) or not isinstance(anneal, (int, float))
+                                   or not 0.0 <= anneal <= 1.0):
+            raise ValueError(f"anneal must be the last learning rate as a fraction of the first, in [0, 1] "
+                             f"(or None for constant rates), got {anneal!r}")
         #: the ``tf.distribute.Strategy`` the steps run under (``None``: one device, or a Keras distribution).
         self.strategy = engine.check_strategy(strategy, (generator, discriminator))
         self.generator = generator
@@ -120,6 +132,8 @@ class GANTrainer:
                 rate_or_schedule("g_learning_rate", g_learning_rate), beta_1=beta_1)
             self.d_optimizer = d_optimizer or keras.optimizers.Adam(
                 rate_or_schedule("d_learning_rate", d_learning_rate), beta_1=beta_1)
+            self.anneal = None if anneal is None else float(anneal)
+            self._start_rates = self._rates_to_anneal()
             self.g_optimizer.build(generator.trainable_variables)
             self.d_optimizer.build(discriminator.trainable_variables)
             self._noise_seed = keras.random.SeedGenerator(self.seed)
@@ -130,6 +144,26 @@ class GANTrainer:
         self.step = 0
         self._image_shape = tuple(discriminator.inputs[0].shape[1:])
         self._compiled: dict[tuple[bool, str], Callable] = {}
+
+    def _rates_to_anneal(self) -> tuple[float, float] | None:
+        """Both optimizers' constant learning rates when annealing (a schedule cannot be annealed as well)."""
+        if self.anneal is None:
+            return None
+        for name, opt in (("g_learning_rate", self.g_optimizer), ("d_learning_rate", self.d_optimizer)):
+            if isinstance(opt._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+                raise ValueError(f"anneal sets the learning rates as the run goes; {name} is already a schedule "
+                                 f"({type(opt._learning_rate).__name__}): give a number, or anneal=None")
+        return (float(keras.ops.convert_to_numpy(self.g_optimizer.learning_rate)),
+                float(keras.ops.convert_to_numpy(self.d_optimizer.learning_rate)))
+
+    def set_progress(self, fraction: float) -> None:
+        """How far the run is, 0 (start) to 1 (end): with ``anneal``, both learning rates are set to their place
+        on the half cosine (without it, nothing changes)."""
+        if self._start_rates is None:
+            return
+        scale = schedules.CosineDecay(1.0, 1, alpha=self.anneal)(min(1.0, max(0.0, float(fraction))))
+        for opt, rate in zip((self.g_optimizer, self.d_optimizer), self._start_rates):
+            opt.learning_rate = rate * scale
 
     # ----------------------------------------------------------------- the step
 
@@ -255,6 +289,8 @@ class GANTrainer:
         """A JSON-ready description of the models and optimizers (saved with every checkpoint)."""
 
         def rate(opt):
+            if self._start_rates is not None:  # annealing: the rate it started from
+                return self._start_rates[opt is self.d_optimizer]
             lr = opt._learning_rate
             if isinstance(lr, keras.optimizers.schedules.LearningRateSchedule):
                 return {"schedule": type(lr).__name__, **{k: v for k, v in lr.get_config().items() if k != "name"}}
@@ -272,6 +308,7 @@ class GANTrainer:
             "d_learning_rate": rate(self.d_optimizer),
             "update": self.update,
             "ema": self.ema,
+            "anneal": self.anneal,
             "seed": self.seed,
             "backend": keras.backend.backend(),
         }
@@ -323,7 +360,7 @@ class GANTrainer:
     #: what :func:`helpers.training.loop.fit` keeps of each step: both losses, averaged over an epoch's steps.
     LOSS_KEYS = ("d_loss", "g_loss")
     #: settings a resumed run may change (they take effect; the loop reports them)
-    CHANGEABLE_ON_RESUME = ("g_learning_rate", "d_learning_rate", "update", "ema")
+    CHANGEABLE_ON_RESUME = ("g_learning_rate", "d_learning_rate", "update", "ema", "anneal")
     MEAN_OVER_IMAGES = False
 
     @property

@@ -9,7 +9,9 @@ after every step),
 checked before every save), and three class attributes and methods that say how its losses read:
 ``LOSS_KEYS`` (the losses kept in the history), ``MEAN_OVER_IMAGES`` (an epoch's figure is the mean
 over images when true, over steps when false) and ``progress(log) -> str`` (the losses on the
-progress line).
+progress line). A trainer with a ``set_progress(fraction)`` method is told how far the run has gone
+(:func:`run_fraction`) at every epoch's start and every :data:`READ_EVERY` steps, e.g. to anneal its
+learning rates over the run.
 """
 
 from __future__ import annotations
@@ -164,6 +166,15 @@ class EpochLosses:
         return {k: v / self.weight for k, v in self.sums.items()}
 
 
+def run_fraction(epochs_done: float, epochs: int, seconds: float, time_budget_s: float | None) -> float:
+    """How far a run has gone, 0 to 1: the larger of ``epochs_done / epochs`` and ``seconds / time_budget_s``
+    (a run ends at whichever it reaches first)."""
+    fraction = epochs_done / epochs
+    if time_budget_s is not None:
+        fraction = max(fraction, seconds / time_budget_s)
+    return min(1.0, max(0.0, fraction))
+
+
 def check_time_budget(time_budget_s) -> float | None:
     """``time_budget_s`` if it is ``None`` or a number of seconds > 0; else a ValueError naming it."""
     if time_budget_s is not None and (isinstance(time_budget_s, bool) or not isinstance(time_budget_s, (int, float))
@@ -300,12 +311,21 @@ def _fit(trainer, dataset, epochs, out_dir, checkpoint_every, keep_last, resume,
 
     start = time.perf_counter()
     images_total = 0
+    images_per_epoch = 0  # known after the first epoch: where the run is inside an epoch
     saved_at = trainer.step if result.checkpoint is not None else None
+
+    def tell_progress(n_images: int) -> None:
+        if hasattr(trainer, "set_progress"):
+            inside = n_images / images_per_epoch if images_per_epoch else 0.0
+            trainer.set_progress(run_fraction(trainer.epoch + min(inside, 1.0), epochs,
+                                              time.perf_counter() - start, time_budget_s))
+
     with _signals_caught(out_dir is not None) as caught:
         while trainer.epoch < epochs:
             t0 = time.perf_counter()
             losses = EpochLosses(trainer.LOSS_KEYS)
             n_images = 0
+            tell_progress(0)
             for batch in batches:
                 if isinstance(batch, (tuple, list)):
                     batch = batch[0]
@@ -314,6 +334,7 @@ def _fit(trainer, dataset, epochs, out_dir, checkpoint_every, keep_last, resume,
                 n_images += n
                 if losses.unread >= READ_EVERY:
                     read(losses)
+                    tell_progress(n_images)
                 if caught:
                     read(losses)  # a step that diverged is reported, not saved
                     result.stopped = "interrupted"
@@ -330,6 +351,7 @@ def _fit(trainer, dataset, epochs, out_dir, checkpoint_every, keep_last, resume,
             trainer.epoch += 1
             seconds = time.perf_counter() - t0
             images_total += n_images
+            images_per_epoch = n_images
             log = {"epoch": trainer.epoch, "step": trainer.step, **losses.means(),
                    "seconds": seconds, "images_per_s": n_images / seconds}
             for key in keys:
