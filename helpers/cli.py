@@ -50,7 +50,9 @@ MAX_DIFFUSION_STEPS = 10_000
 #: MLP the recipe that learned most in ten minutes on 2 CPU cores, compared by the clock (benchmarks/README.md,
 #: "By the clock"); a resumed run keeps the rates in its checkpoint unless --lr-g / --lr-d are given
 DEFAULT_BATCH = {"mlp": 128, "dcgan": 128}
-DEFAULT_LR = {"mlp": 8e-4, "dcgan": 2e-4}
+DEFAULT_LR = {"mlp": 4e-4, "dcgan": 2e-4}
+#: train-gan --ema: the moving average of the generator's weights (benchmarks/README.md, "By the clock")
+DEFAULT_EMA = {"mlp": 0.9999, "dcgan": 0.999}
 #: train-gan --anneal: the last learning rate as a fraction of the first (1: constant rates)
 DEFAULT_ANNEAL = {"mlp": 1.0, "dcgan": 1.0}
 DIFFUSION_WIDTH = 8  # train-diffusion's U-Net: twice the images per second of width 16 (benchmarks/README.md)
@@ -207,8 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"generator Adam learning rate (default: {rates}; on resume, the checkpoint's)")
     t.add_argument("--lr-d", type=learning_rate, default=None,
                    help=f"discriminator Adam learning rate (default: {rates}; on resume, the checkpoint's)")
-    t.add_argument("--ema", type=ema_decay, default=0.999, metavar="DECAY",
-                   help="moving average of the generator's weights, used for samples (default 0.999; 0: none)")
+    averages = ", ".join(f"{a} {e:g}" for a, e in DEFAULT_EMA.items())
+    t.add_argument("--ema", type=ema_decay, default=None, metavar="DECAY",
+                   help=f"moving average of the generator's weights, used for samples (default: {averages}; "
+                   "0: none; on resume, the checkpoint's)")
     annealed = ", ".join(f"{a} {f:g}" for a, f in DEFAULT_ANNEAL.items())
     t.add_argument("--anneal", type=anneal_fraction, default=None, metavar="FRACTION",
                    help="both learning rates fall on a half cosine to this fraction of themselves by the end of "
@@ -655,6 +659,8 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
                             for given, key in ((args.lr_g, "g_learning_rate"), (args.lr_d, "d_learning_rate")))
     if args.anneal is None:
         args.anneal = DEFAULT_ANNEAL[args.arch] if ckpt is None else saved_anneal(ckpt)
+    if args.ema is None:
+        args.ema = DEFAULT_EMA[args.arch] if ckpt is None else (checkpoint_ema(ckpt) or 0.0)
     keras.utils.set_random_seed(args.seed)
     g, d = build_gan(args.arch, latent)
     trainer = GANTrainer(g, d, g_learning_rate=args.lr_g, d_learning_rate=args.lr_d, ema=args.ema or None,

@@ -66,8 +66,8 @@ def test_train_writes_checkpoint_grid_and_summary(trained):
     s = state(run / "ckpt-00001")
     assert (s["epoch"], s["step"]) == (1, 4)  # 256 images / batch 64
     assert s["config"]["generator"] == "mlp_generator" and s["config"]["seed"] == 3
-    assert s["config"]["ema"] == 0.999 and (run / "ckpt-00001" / "generator_ema.weights.h5").is_file()
-    assert "ema 0.999" in err
+    assert s["config"]["ema"] == 0.9999 and (run / "ckpt-00001" / "generator_ema.weights.h5").is_file()
+    assert "ema 0.9999" in err  # the MLP's default
     png = run / "samples-epoch-00001.png"
     assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = out.strip().splitlines()[-1]
@@ -536,8 +536,8 @@ def test_build_parser_defaults():
     args = cli.build_parser().parse_args(["train-gan", "--arch", "dcgan", "--epochs", "3", "--out", "r"])
     defaults = (args.batch_size, args.lr_g, args.lr_d, args.time_budget, args.subset, args.seed)
     assert defaults == (None, None, None, None, None, 0)  # batch and rates: per architecture, or the checkpoint's
-    assert args.ema == 0.999 and cli.DEFAULT_BATCH == {"mlp": 128, "dcgan": 128}
-    assert cli.DEFAULT_LR == {"mlp": 8e-4, "dcgan": 2e-4}
+    assert args.ema is None and cli.DEFAULT_BATCH == {"mlp": 128, "dcgan": 128}  # per architecture, or the checkpoint's
+    assert cli.DEFAULT_LR == {"mlp": 4e-4, "dcgan": 2e-4} and cli.DEFAULT_EMA == {"mlp": 0.9999, "dcgan": 0.999}
     assert args.func is cli.cmd_train_gan and args.out == Path("r")
 
 
@@ -619,13 +619,13 @@ def test_latent_diffusion_is_the_default_resumes_without_retraining_its_autoenco
 
 def test_a_new_run_gets_its_architectures_rates_and_a_resumed_one_keeps_its_own(trained, run_copy):
     _run, _out, err = trained
-    assert "lr_g 0.0008, lr_d 0.0008" in err  # the MLP's defaults
+    assert "lr_g 0.0004, lr_d 0.0004" in err  # the MLP's defaults
     code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "2", "--lr-d", "5e-4", "--out", run_copy])
     assert code == 0, err
-    assert "lr_g 0.0008, lr_d 0.0005" in err and "d_learning_rate: 0.0008 in the checkpoint, 0.0005 from now on" in err
+    assert "lr_g 0.0004, lr_d 0.0005" in err and "d_learning_rate: 0.0004 in the checkpoint, 0.0005 from now on" in err
     code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "3", "--out", run_copy])
     assert code == 0, err
-    assert "lr_g 0.0008, lr_d 0.0005" in err and "from now on" not in err  # the checkpoint's rates, unchanged
+    assert "lr_g 0.0004, lr_d 0.0005" in err and "from now on" not in err  # the checkpoint's rates, unchanged
 
 
 def test_anneal_goes_into_the_checkpoint_and_a_resumed_run_keeps_it_unless_given(trained, run_copy):
@@ -633,13 +633,24 @@ def test_anneal_goes_into_the_checkpoint_and_a_resumed_run_keeps_it_unless_given
     assert "annealed" not in err and state(run_copy / "ckpt-00001")["config"]["anneal"] is None  # mlp default: 1
     code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "2", "--anneal", "0.1", "--out", run_copy])
     assert code == 0, err
-    assert "lr_g 0.0008, lr_d 0.0008 annealed to 0.1× them" in err
+    assert "lr_g 0.0004, lr_d 0.0004 annealed to 0.1× them" in err
     assert "anneal: None in the checkpoint, 0.1 from now on" in err
     s = state(run_copy / "ckpt-00002")["config"]
-    assert (s["anneal"], s["g_learning_rate"]) == (0.1, pytest.approx(8e-4))  # the rate it started from
+    assert (s["anneal"], s["g_learning_rate"]) == (0.1, pytest.approx(4e-4))  # the rate it started from
     code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "3", "--out", run_copy])
     assert code == 0, err
     assert "annealed to 0.1× them" in err and "from now on" not in err  # the checkpoint's anneal, unchanged
     code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "4", "--anneal", "1", "--out", run_copy])
     assert code == 0, err
     assert "annealed" not in err and "anneal: 0.1 in the checkpoint, None from now on" in err
+
+
+def test_a_resumed_run_keeps_its_average_unless_another_is_given(run_copy):
+    code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "2", "--ema", "0.99", "--out", run_copy])
+    assert code == 0, err
+    assert ", ema 0.99" in err and ", ema 0.9999" not in err
+    assert "ema: 0.9999 in the checkpoint, 0.99 from now on" in err
+    code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "3", "--out", run_copy])
+    assert code == 0, err
+    assert ", ema 0.99" in err and ", ema 0.9999" not in err and "from now on" not in err  # the checkpoint's
+    assert state(run_copy / "ckpt-00003")["config"]["ema"] == 0.99
