@@ -20,8 +20,10 @@ Recipes (``--recipes``):
 * ``article``: the articles' MLP GAN with its bugs fixed: Adam 2e-4, β₁ 0.5, batch 128, no average.
 * ``article-decay``: the same with the articles' decay ``lr·0.99^epoch``.
 * ``ours``: the command line's defaults for the MLP (``python -m helpers train-gan --arch mlp``): batch 128,
-  Adam 4e-4 for both players (β₁ 0.5) and a moving average of the generator (0.9999), chosen by the clock.
-* ``ours-lr8``: the defaults before that: batch 128, Adam 8e-4, moving average 0.999.
+  Adam 4e-4 for the generator and 2e-4 for the discriminator (β₁ 0.5) and a moving average of the generator
+  (0.9999), chosen by the clock.
+* ``ours-d4``: the defaults before that: the same with 4e-4 for both players.
+* ``ours-lr8``: the defaults before those: batch 128, Adam 8e-4, moving average 0.999.
 * ``ours-b64``: the defaults before those: batch 64, Adam 2e-4, moving average 0.999.
 * ``tutorial``: the TensorFlow tutorial's DCGAN recipe: Adam 1e-4 (β₁ 0.9), batch 256, no average.
 * ``dcgan``: our DCGAN recipe: Adam 2e-4, β₁ 0.5, batch 128, moving average 0.999.
@@ -57,8 +59,10 @@ RECIPES = {
     "article": dict(arch="mlp", batch_size=128, lr=2e-4, beta_1=0.5, ema=None, decay=None),
     "article-decay": dict(arch="mlp", batch_size=128, lr=2e-4, beta_1=0.5, ema=None, decay=0.99),
     # the command line's defaults for --arch mlp (helpers.cli.DEFAULT_BATCH, DEFAULT_LR, DEFAULT_EMA)
-    "ours": dict(arch="mlp", batch_size=DEFAULT_BATCH["mlp"], lr=DEFAULT_LR["mlp"], beta_1=0.5,
-                 ema=DEFAULT_EMA["mlp"], decay=None),
+    "ours": dict(arch="mlp", batch_size=DEFAULT_BATCH["mlp"], lr=DEFAULT_LR["mlp"][0], lr_g=DEFAULT_LR["mlp"][0],
+                 lr_d=DEFAULT_LR["mlp"][1], beta_1=0.5, ema=DEFAULT_EMA["mlp"], decay=None),
+    # the defaults before the slower discriminator
+    "ours-d4": dict(arch="mlp", batch_size=128, lr=4e-4, beta_1=0.5, ema=0.9999, decay=None),
     # the defaults chosen by the first ten-minute runs, on a machine that trained about 55 epochs in them
     "ours-lr8": dict(arch="mlp", batch_size=128, lr=8e-4, beta_1=0.5, ema=0.999, decay=None),
     # the defaults before they were chosen by the clock (the equal-epoch tables of benchmarks/README.md)

@@ -46,11 +46,12 @@ AE_LOSSES = ("l2", "l1", "bce")  # as helpers.training.autoencoder.LOSSES
 DIFFUSION_SCHEDULES = ("linear", "cosine")  # as helpers.maths.diffusion.SCHEDULES
 MAX_UNET_WIDTH = 256  # channels at 28×28 (twice as many below); wider only exhausts memory
 MAX_DIFFUSION_STEPS = 10_000
-#: images per step and Adam learning rates (both players) when --batch-size / --lr-g / --lr-d are not given: for the
-#: MLP the recipe that learned most in ten minutes on 2 CPU cores, compared by the clock (benchmarks/README.md,
-#: "By the clock"); a resumed run keeps the rates in its checkpoint unless --lr-g / --lr-d are given
+#: images per step and Adam learning rates (generator, discriminator) when --batch-size / --lr-g / --lr-d are not
+#: given: for the MLP the recipe that learned most in ten minutes on 2 CPU cores, compared by the clock
+#: (benchmarks/README.md, "By the clock"); a resumed run keeps the rates in its checkpoint unless --lr-g / --lr-d
+#: are given
 DEFAULT_BATCH = {"mlp": 128, "dcgan": 128}
-DEFAULT_LR = {"mlp": 4e-4, "dcgan": 2e-4}
+DEFAULT_LR = {"mlp": (4e-4, 2e-4), "dcgan": (2e-4, 2e-4)}
 #: train-gan --ema: the moving average of the generator's weights (benchmarks/README.md, "By the clock")
 DEFAULT_EMA = {"mlp": 0.9999, "dcgan": 0.999}
 #: train-gan --anneal: the last learning rate as a fraction of the first (1: constant rates)
@@ -204,11 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=batch_size, default=None,
                    help="images per step, at most --subset (default: "
                    + ", ".join(f"{a} {b}" for a, b in DEFAULT_BATCH.items()) + ", or --subset if smaller)")
-    rates = ", ".join(f"{a} {r:g}" for a, r in DEFAULT_LR.items())
-    t.add_argument("--lr-g", type=learning_rate, default=None,
-                   help=f"generator Adam learning rate (default: {rates}; on resume, the checkpoint's)")
-    t.add_argument("--lr-d", type=learning_rate, default=None,
-                   help=f"discriminator Adam learning rate (default: {rates}; on resume, the checkpoint's)")
+    for player, name in enumerate(("generator", "discriminator")):
+        rates = ", ".join(f"{a} {r[player]:g}" for a, r in DEFAULT_LR.items())
+        t.add_argument(f"--lr-{name[0]}", type=learning_rate, default=None,
+                       help=f"{name} Adam learning rate (default: {rates}; on resume, the checkpoint's)")
     averages = ", ".join(f"{a} {e:g}" for a, e in DEFAULT_EMA.items())
     t.add_argument("--ema", type=ema_decay, default=None, metavar="DECAY",
                    help=f"moving average of the generator's weights, used for samples (default: {averages}; "
@@ -655,8 +655,9 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
             raise CLIError(f"{out} holds a {arch} run ({ckpt.name}), not {args.arch}; "
                            f"use --arch {arch} to resume it or another --out for a new run")
         # GANTrainer.fit restores it and says "resumed from <ckpt> (epoch, step)" on stderr.
-    args.lr_g, args.lr_d = (given if given is not None else saved_rate(ckpt, key, DEFAULT_LR[args.arch])
-                            for given, key in ((args.lr_g, "g_learning_rate"), (args.lr_d, "d_learning_rate")))
+    keys = ("g_learning_rate", "d_learning_rate")
+    args.lr_g, args.lr_d = (given if given is not None else saved_rate(ckpt, key, default)
+                            for given, key, default in zip((args.lr_g, args.lr_d), keys, DEFAULT_LR[args.arch]))
     if args.anneal is None:
         args.anneal = DEFAULT_ANNEAL[args.arch] if ckpt is None else saved_anneal(ckpt)
     if args.ema is None:

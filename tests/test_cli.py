@@ -537,7 +537,8 @@ def test_build_parser_defaults():
     defaults = (args.batch_size, args.lr_g, args.lr_d, args.time_budget, args.subset, args.seed)
     assert defaults == (None, None, None, None, None, 0)  # batch and rates: per architecture, or the checkpoint's
     assert args.ema is None and cli.DEFAULT_BATCH == {"mlp": 128, "dcgan": 128}  # per architecture, or the checkpoint's
-    assert cli.DEFAULT_LR == {"mlp": 4e-4, "dcgan": 2e-4} and cli.DEFAULT_EMA == {"mlp": 0.9999, "dcgan": 0.999}
+    assert cli.DEFAULT_LR == {"mlp": (4e-4, 2e-4), "dcgan": (2e-4, 2e-4)}  # (generator, discriminator)
+    assert cli.DEFAULT_EMA == {"mlp": 0.9999, "dcgan": 0.999}
     assert args.func is cli.cmd_train_gan and args.out == Path("r")
 
 
@@ -619,10 +620,10 @@ def test_latent_diffusion_is_the_default_resumes_without_retraining_its_autoenco
 
 def test_a_new_run_gets_its_architectures_rates_and_a_resumed_one_keeps_its_own(trained, run_copy):
     _run, _out, err = trained
-    assert "lr_g 0.0004, lr_d 0.0004" in err  # the MLP's defaults
+    assert "lr_g 0.0004, lr_d 0.0002" in err  # the MLP's defaults
     code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "2", "--lr-d", "5e-4", "--out", run_copy])
     assert code == 0, err
-    assert "lr_g 0.0004, lr_d 0.0005" in err and "d_learning_rate: 0.0004 in the checkpoint, 0.0005 from now on" in err
+    assert "lr_g 0.0004, lr_d 0.0005" in err and "d_learning_rate: 0.0002 in the checkpoint, 0.0005 from now on" in err
     code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "3", "--out", run_copy])
     assert code == 0, err
     assert "lr_g 0.0004, lr_d 0.0005" in err and "from now on" not in err  # the checkpoint's rates, unchanged
@@ -633,7 +634,7 @@ def test_anneal_goes_into_the_checkpoint_and_a_resumed_run_keeps_it_unless_given
     assert "annealed" not in err and state(run_copy / "ckpt-00001")["config"]["anneal"] is None  # mlp default: 1
     code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "2", "--anneal", "0.1", "--out", run_copy])
     assert code == 0, err
-    assert "lr_g 0.0004, lr_d 0.0004 annealed to 0.1× them" in err
+    assert "lr_g 0.0004, lr_d 0.0002 annealed to 0.1× them" in err
     assert "anneal: None in the checkpoint, 0.1 from now on" in err
     s = state(run_copy / "ckpt-00002")["config"]
     assert (s["anneal"], s["g_learning_rate"]) == (0.1, pytest.approx(4e-4))  # the rate it started from
