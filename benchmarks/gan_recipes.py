@@ -20,9 +20,10 @@ Recipes (``--recipes``):
 * ``article``: the articles' MLP GAN with its bugs fixed: Adam 2e-4, β₁ 0.5, batch 128, no average.
 * ``article-decay``: the same with the articles' decay ``lr·0.99^epoch``.
 * ``ours``: the command line's defaults for the MLP (``python -m helpers train-gan --arch mlp``): batch 128,
-  Adam 4e-4 for the generator and 2e-4 for the discriminator (β₁ 0.5) and a moving average of the generator
-  (0.9999), chosen by the clock.
-* ``ours-d4``: the defaults before that: the same with 4e-4 for both players.
+  Adam 4e-4 for the generator and 2e-4 for the discriminator (β₁ 0.5), a moving average of the generator
+  (0.9999), alternating updates (the discriminator first), chosen by the clock.
+* ``ours-sim``: the defaults before that: the same with simultaneous updates.
+* ``ours-d4``: the defaults before those: simultaneous, 4e-4 for both players.
 * ``ours-lr8``: the defaults before those: batch 128, Adam 8e-4, moving average 0.999.
 * ``ours-b64``: the defaults before those: batch 64, Adam 2e-4, moving average 0.999.
 * ``tutorial``: the TensorFlow tutorial's DCGAN recipe: Adam 1e-4 (β₁ 0.9), batch 256, no average.
@@ -30,7 +31,9 @@ Recipes (``--recipes``):
 
 A ``--custom`` recipe may also set ``anneal=F``: both learning rates fall on a half cosine to F times themselves
 by the end of the recipe's own clock (``GANTrainer(anneal=F)``, told the fraction of ``--minutes`` used every
-100 steps; with ``--epochs``, the fraction of the epochs or of ``--time-budget``, whichever is further).
+100 steps; with ``--epochs``, the fraction of the epochs or of ``--time-budget``, whichever is further), and
+``update=alternating``: the discriminator steps first and the generator's gradient is taken through the updated
+discriminator (``GANTrainer(update=...)``; of the built-in recipes only ``ours`` alternates).
 """
 
 from __future__ import annotations
@@ -47,20 +50,23 @@ import_tensorflow()  # before Keras, without TensorFlow's CUDA start-up lines
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from helpers.cli import DEFAULT_BATCH, DEFAULT_EMA, DEFAULT_LR  # noqa: E402
+from helpers.cli import DEFAULT_BATCH, DEFAULT_EMA, DEFAULT_LR, DEFAULT_UPDATE  # noqa: E402
 from helpers.data import load_mnist, make_dataset  # noqa: E402
 from helpers.evaluation.judge import load_judge  # noqa: E402
 from helpers.maths import schedules  # noqa: E402
 from helpers.models.gan import build_gan  # noqa: E402
-from helpers.training.gan import GANTrainer, train_gan  # noqa: E402
+from helpers.training.gan import UPDATES, GANTrainer, train_gan  # noqa: E402
 from helpers.training.sampling import sample  # noqa: E402
 
 RECIPES = {
     "article": dict(arch="mlp", batch_size=128, lr=2e-4, beta_1=0.5, ema=None, decay=None),
     "article-decay": dict(arch="mlp", batch_size=128, lr=2e-4, beta_1=0.5, ema=None, decay=0.99),
-    # the command line's defaults for --arch mlp (helpers.cli.DEFAULT_BATCH, DEFAULT_LR, DEFAULT_EMA)
+    # the command line's defaults for --arch mlp (helpers.cli.DEFAULT_BATCH, DEFAULT_LR, DEFAULT_EMA, DEFAULT_UPDATE)
     "ours": dict(arch="mlp", batch_size=DEFAULT_BATCH["mlp"], lr=DEFAULT_LR["mlp"][0], lr_g=DEFAULT_LR["mlp"][0],
-                 lr_d=DEFAULT_LR["mlp"][1], beta_1=0.5, ema=DEFAULT_EMA["mlp"], decay=None),
+                 lr_d=DEFAULT_LR["mlp"][1], beta_1=0.5, ema=DEFAULT_EMA["mlp"], decay=None,
+                 update=DEFAULT_UPDATE["mlp"]),
+    # the defaults before alternating updates
+    "ours-sim": dict(arch="mlp", batch_size=128, lr=4e-4, lr_g=4e-4, lr_d=2e-4, beta_1=0.5, ema=0.9999, decay=None),
     # the defaults before the slower discriminator
     "ours-d4": dict(arch="mlp", batch_size=128, lr=4e-4, beta_1=0.5, ema=0.9999, decay=None),
     # the defaults chosen by the first ten-minute runs, on a machine that trained about 55 epochs in them
@@ -72,7 +78,7 @@ RECIPES = {
 }
 #: what a ``--custom`` recipe may set, and how each value is read
 CUSTOM_KEYS = {"arch": str, "batch_size": int, "lr": float, "lr_g": float, "lr_d": float, "beta_1": float,
-               "ema": float, "decay": float, "width": int, "anneal": float}
+               "ema": float, "decay": float, "width": int, "anneal": float, "update": str}
 
 
 def custom_recipe(text: str) -> tuple[str, dict]:
@@ -89,6 +95,9 @@ def custom_recipe(text: str) -> tuple[str, dict]:
             recipe[key] = CUSTOM_KEYS[key](value)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(f"{key}={value!r} in {text!r}: {exc}") from exc
+    if recipe.get("update", UPDATES[0]) not in UPDATES:
+        raise argparse.ArgumentTypeError(f"update={recipe['update']!r} in {text!r}: "
+                                         f"expected one of {', '.join(UPDATES)}")
     if recipe["ema"] == 0:
         recipe["ema"] = None
     return name, recipe
@@ -117,7 +126,8 @@ class ByTheClock:
         lr_g, lr_d = rates(r, math.ceil(len(x) / r["batch_size"]))
         models = build_gan(r["arch"], 100, r.get("width", 64))
         self.trainer = GANTrainer(*models, g_learning_rate=lr_g, d_learning_rate=lr_d,
-                                  beta_1=r["beta_1"], ema=r["ema"], anneal=r.get("anneal"), seed=seed)
+                                  beta_1=r["beta_1"], ema=r["ema"], anneal=r.get("anneal"),
+                                  update=r.get("update", "simultaneous"), seed=seed)
         self.batches = self._batches()
         self.seconds = 0.0
         self.images = 0
@@ -179,7 +189,7 @@ def by_epochs(names: list[str], x: np.ndarray, epochs: int, time_budget: float |
             r["arch"], x, epochs, seed=seed, batch_size=r["batch_size"], verbose=False,
             time_budget_s=None if time_budget is None else time_budget * 60,
             trainer_kwargs=dict(g_learning_rate=lr_g, d_learning_rate=lr_d, beta_1=r["beta_1"], ema=r["ema"],
-                                anneal=r.get("anneal")),
+                                anneal=r.get("anneal"), update=r.get("update", "simultaneous")),
         )
         done.append((name, r, result.epochs_done, result.seconds, result.images_per_s, trainer, None))
     return done

@@ -41,6 +41,7 @@ from helpers.evaluation.judge import JudgeCacheError, JudgeConfig, judge_dir, lo
 
 PROG = "python -m helpers"
 ARCHS = ("mlp", "dcgan")  # as helpers.models.gan.ARCHS (not imported: that would load Keras for --help)
+GAN_UPDATES = ("simultaneous", "alternating")  # as helpers.training.gan.UPDATES
 AE_ARCHS = ("conv", "dense", "article")  # as helpers.models.autoencoder.ARCHS
 AE_LOSSES = ("l2", "l1", "bce")  # as helpers.training.autoencoder.LOSSES
 DIFFUSION_SCHEDULES = ("linear", "cosine")  # as helpers.maths.diffusion.SCHEDULES
@@ -54,6 +55,9 @@ DEFAULT_BATCH = {"mlp": 128, "dcgan": 128}
 DEFAULT_LR = {"mlp": (4e-4, 2e-4), "dcgan": (2e-4, 2e-4)}
 #: train-gan --ema: the moving average of the generator's weights (benchmarks/README.md, "By the clock")
 DEFAULT_EMA = {"mlp": 0.9999, "dcgan": 0.999}
+#: train-gan --update: for the MLP, alternating steps (D first, then G through the updated D) learned most in ten
+#: minutes on 2 CPU cores (benchmarks/README.md, "By the clock"); older checkpoints without one resume simultaneous
+DEFAULT_UPDATE = {"mlp": "alternating", "dcgan": "simultaneous"}
 #: train-gan --anneal: the last learning rate as a fraction of the first (1: constant rates)
 DEFAULT_ANNEAL = {"mlp": 1.0, "dcgan": 1.0}
 DIFFUSION_WIDTH = 8  # train-diffusion's U-Net: twice the images per second of width 16 (benchmarks/README.md)
@@ -213,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ema", type=ema_decay, default=None, metavar="DECAY",
                    help=f"moving average of the generator's weights, used for samples (default: {averages}; "
                    "0: none; on resume, the checkpoint's)")
+    updates = ", ".join(f"{a} {u}" for a, u in DEFAULT_UPDATE.items())
+    t.add_argument("--update", choices=GAN_UPDATES, default=None,
+                   help="simultaneous: both players step from the same weights; alternating: the discriminator "
+                   f"steps first and the generator's gradient goes through the updated one (default: {updates}; "
+                   "on resume, the checkpoint's)")
     annealed = ", ".join(f"{a} {f:g}" for a, f in DEFAULT_ANNEAL.items())
     t.add_argument("--anneal", type=anneal_fraction, default=None, metavar="FRACTION",
                    help="both learning rates fall on a half cosine to this fraction of themselves by the end of "
@@ -505,6 +514,12 @@ def saved_anneal(checkpoint: Path) -> float:
     return float(anneal)
 
 
+def saved_update(checkpoint: Path) -> str:
+    """The ``update`` a checkpoint was trained with; simultaneous (the only one once) where it names none."""
+    update = saved_config(checkpoint).get("update")
+    return update if update in GAN_UPDATES else GAN_UPDATES[0]
+
+
 def checkpoint_ema(checkpoint: Path) -> float | None:
     """The generator-averaging decay a checkpoint was trained with (``None``: no average, or an older run)."""
     from helpers.training.gan import EMA_FILE
@@ -662,13 +677,16 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
         args.anneal = DEFAULT_ANNEAL[args.arch] if ckpt is None else saved_anneal(ckpt)
     if args.ema is None:
         args.ema = DEFAULT_EMA[args.arch] if ckpt is None else (checkpoint_ema(ckpt) or 0.0)
+    if args.update is None:
+        args.update = DEFAULT_UPDATE[args.arch] if ckpt is None else saved_update(ckpt)
     keras.utils.set_random_seed(args.seed)
     g, d = build_gan(args.arch, latent)
     trainer = GANTrainer(g, d, g_learning_rate=args.lr_g, d_learning_rate=args.lr_d, ema=args.ema or None,
-                         anneal=None if args.anneal == 1 else args.anneal, seed=args.seed)
+                         anneal=None if args.anneal == 1 else args.anneal, update=args.update, seed=args.seed)
     _err(f"training {args.arch} GAN on {len(x)} MNIST images to epoch {args.epochs}, batch {batch_size}, "
          f"lr_g {args.lr_g:g}, lr_d {args.lr_d:g}"
-         + ("" if args.anneal == 1 else f" annealed to {args.anneal:g}× them") + f", ema {args.ema or 'none'}"
+         + ("" if args.anneal == 1 else f" annealed to {args.anneal:g}× them")
+         + f", ema {args.ema or 'none'}, {args.update} updates"
          + (f", budget {args.time_budget:g} min" if args.time_budget else ""))
     result = _fit(lambda: trainer.fit(x, args.epochs, batch_size=batch_size, out_dir=out,
                                       checkpoint_every=args.checkpoint_every, resume=True,

@@ -539,6 +539,7 @@ def test_build_parser_defaults():
     assert args.ema is None and cli.DEFAULT_BATCH == {"mlp": 128, "dcgan": 128}  # per architecture, or the checkpoint's
     assert cli.DEFAULT_LR == {"mlp": (4e-4, 2e-4), "dcgan": (2e-4, 2e-4)}  # (generator, discriminator)
     assert cli.DEFAULT_EMA == {"mlp": 0.9999, "dcgan": 0.999}
+    assert args.update is None and cli.DEFAULT_UPDATE == {"mlp": "alternating", "dcgan": "simultaneous"}
     assert args.func is cli.cmd_train_gan and args.out == Path("r")
 
 
@@ -567,6 +568,7 @@ def test_cli_constants_match_the_modules():
     from helpers import models, training
 
     assert set(cli.ARCHS) == set(models.ARCHS)
+    assert cli.GAN_UPDATES == training.gan.UPDATES  # the first is GANTrainer's default, an old checkpoint's update
     assert set(cli.AE_ARCHS) == set(models.autoencoder.ARCHS) and set(cli.AE_LOSSES) == set(training.LOSSES)
     from helpers.maths import diffusion
 
@@ -644,6 +646,26 @@ def test_anneal_goes_into_the_checkpoint_and_a_resumed_run_keeps_it_unless_given
     code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "4", "--anneal", "1", "--out", run_copy])
     assert code == 0, err
     assert "annealed" not in err and "anneal: 0.1 in the checkpoint, None from now on" in err
+
+
+def test_a_new_mlp_run_alternates_and_a_resumed_one_keeps_its_update_unless_given(trained, run_copy):
+    run, _out, err = trained
+    assert ", alternating updates" in err and state(run / "ckpt-00001")["config"]["update"] == "alternating"
+    code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "2", "--update", "simultaneous",
+                                "--out", run_copy])
+    assert code == 0, err
+    assert ", simultaneous updates" in err and "update: alternating in the checkpoint, simultaneous from now on" in err
+    code, _out, err = run_main(["train-gan", *TINY_TRAIN, "--epochs", "3", "--out", run_copy])
+    assert code == 0, err
+    assert ", simultaneous updates" in err and "from now on" not in err  # the checkpoint's update, unchanged
+    assert state(run_copy / "ckpt-00003")["config"]["update"] == "simultaneous"
+
+
+def test_a_checkpoint_that_names_no_update_resumes_simultaneous(monkeypatch):
+    for config, expected in (({}, "simultaneous"), ({"update": "alternating"}, "alternating"),
+                             ({"update": "sideways"}, "simultaneous"), ({"update": 1}, "simultaneous")):
+        monkeypatch.setattr(cli, "saved_config", lambda _ckpt, c=config: c)
+        assert cli.saved_update(Path("ckpt-00001")) == expected, config
 
 
 def test_a_resumed_run_keeps_its_average_unless_another_is_given(run_copy):

@@ -188,6 +188,7 @@ CASES = [
     case("unknown-ambiguous-flag", [*G, "--lr", "1e-3"], 2, "ambiguous option: --lr", "--lr-g, --lr-d"),
     # ------------------------------------------------------------------ train-gan, bad command line (exit 2)
     case("gan-arch", ["train-gan", "--arch", "vae", "--epochs", "1", "--out", "d"], 2, "--arch", "'vae'", "mlp"),
+    case("gan-update", [*G, "--update", "sideways"], 2, "--update", "'sideways'", "alternating"),
     case("gan-no-out", ["train-gan", "--arch", "mlp", "--epochs", "1"], 2, "required", "--out"),
     case("gan-out-empty", ["train-gan", "--arch", "mlp", "--epochs", "1", "--out", ""], 2, "--out", "non-empty path",
          "''"),
